@@ -1,0 +1,416 @@
+/**
+ * The hvdbg debug session: a thin router from DAP requests to the services in adapter/debugger/. It owns
+ * the session's lifetime (attach/launch, disconnect/terminate, the stub going away) and nothing else.
+ */
+import {
+  ContinuedEvent,
+  InitializedEvent,
+  LoggingDebugSession,
+  OutputEvent,
+  ProgressEndEvent,
+  ProgressStartEvent,
+  ProgressUpdateEvent,
+  StoppedEvent,
+  TerminatedEvent,
+} from '@vscode/debugadapter';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import { connectToStub } from '../debugger/connect';
+import { Debugger } from '../debugger/debugger';
+import type { StepKind } from '../gdb/mi/exec';
+import { parseStubAddress, type StubAddress } from '../target/address';
+import { launchQemu, type LaunchedQemu } from '../target/qemuLauncher';
+import { ConfigurationError, validateArguments, type CommonArguments } from './config';
+import { blameOf, userMessage } from './errors';
+
+type Response = DebugProtocol.Response;
+
+export class HvdbgSession extends LoggingDebugSession {
+  private dbg: Debugger | undefined;
+  private qemu: LaunchedQemu | undefined;
+  private config: CommonArguments | undefined;
+  private supportsProgress = false;
+  private ended = false;
+
+  constructor() {
+    super();
+    this.setDebuggerLinesStartAt1(true);
+    this.setDebuggerColumnsStartAt1(true);
+  }
+
+  /** Runs a request's work; any failure becomes an error response with a message the user can act on. */
+  private run<R extends Response>(response: R, work: (dbg: Debugger) => Promise<R['body'] | void>): void {
+    const dbg = this.dbg;
+    if (dbg === undefined) {
+      this.sendErrorResponse(response, 1, 'hvdbg is not connected to a guest');
+      return;
+    }
+    this.runUnconnected(response, () => work(dbg));
+  }
+
+  private runUnconnected<R extends Response>(response: R, work: () => Promise<R['body'] | void>): void {
+    work().then(
+      (body) => {
+        if (body !== undefined) response.body = body;
+        this.sendResponse(response);
+      },
+      (error: unknown) => {
+        if (blameOf(error) === 'internal' && error instanceof Error)
+          this.log(`${error.stack ?? error.message}\n`);
+        this.sendErrorResponse(response, {
+          id: 1,
+          format: userMessage(error).replace(/[{}]/g, ''),
+          showUser: true,
+        });
+      },
+    );
+  }
+
+  private log(text: string, category: 'console' | 'stderr' = 'console'): void {
+    this.sendEvent(new OutputEvent(text, category));
+  }
+
+  protected override initializeRequest(
+    response: DebugProtocol.InitializeResponse,
+    args: DebugProtocol.InitializeRequestArguments,
+  ): void {
+    this.supportsProgress = args.supportsProgressReporting === true;
+    response.body = {
+      supportsConfigurationDoneRequest: true,
+      supportsFunctionBreakpoints: true,
+      supportsConditionalBreakpoints: true,
+      supportsHitConditionalBreakpoints: true,
+      supportsLogPoints: true,
+      supportsEvaluateForHovers: true,
+      supportsSetVariable: true,
+      supportsDataBreakpoints: true,
+      supportsInstructionBreakpoints: true,
+      supportsDisassembleRequest: true,
+      supportsReadMemoryRequest: true,
+      supportsWriteMemoryRequest: true,
+      supportsSteppingGranularity: true,
+      supportsTerminateRequest: true,
+      supportTerminateDebuggee: true,
+    };
+    this.sendResponse(response);
+  }
+
+  protected override attachRequest(
+    response: DebugProtocol.AttachResponse,
+    raw: DebugProtocol.AttachRequestArguments,
+  ) {
+    this.runUnconnected(response, async () => {
+      const args = validateArguments('attach', raw);
+      const address = parseStubAddress(args.target);
+      if ('error' in address)
+        throw new ConfigurationError(`Invalid hvdbg attach configuration: "target": ${address.error}.`);
+      await this.connect(args, address);
+    });
+  }
+
+  protected override launchRequest(
+    response: DebugProtocol.LaunchResponse,
+    raw: DebugProtocol.LaunchRequestArguments,
+  ) {
+    this.runUnconnected(response, async () => {
+      const args = validateArguments('launch', raw);
+      this.qemu = await launchQemu({
+        path: args.qemu.path ?? 'qemu-system-x86_64',
+        args: args.qemu.args,
+        cwd: args.qemu.cwd,
+      });
+      this.log(`hvdbg: started QEMU (pid ${this.qemu.pid}) with its gdbstub on ${this.qemu.socketPath}\n`);
+      void this.qemu.exited.then((why) => this.endSession(`${why}.`));
+      try {
+        await this.connect(args, { kind: 'unix', path: this.qemu.socketPath });
+      } catch (error) {
+        await this.qemu.dispose();
+        throw error;
+      }
+    });
+  }
+
+  private async connect(args: CommonArguments, address: StubAddress): Promise<void> {
+    this.config = args;
+    const progressId = 'hvdbg-connect';
+    if (this.supportsProgress) this.sendEvent(new ProgressStartEvent(progressId, 'hvdbg', 'Starting gdb'));
+    try {
+      const connection = await connectToStub(args, address, {
+        progress: (message) => {
+          if (this.supportsProgress) this.sendEvent(new ProgressUpdateEvent(progressId, message));
+          else this.log(`hvdbg: ${message}\n`);
+        },
+        log: (message) => this.log(message),
+      });
+      this.dbg = new Debugger(connection, args);
+    } finally {
+      if (this.supportsProgress) this.sendEvent(new ProgressEndEvent(progressId));
+    }
+    const dbg = this.dbg;
+    this.log(`hvdbg: attached to ${dbg.connection.stub.name === 'qemu' ? "QEMU's" : 'a'} gdbstub\n`);
+    dbg.connection.gdb.on('output', (text, category) => {
+      if (category === 'target' || category === 'stderr')
+        this.log(text, category === 'stderr' ? 'stderr' : 'console');
+    });
+    dbg.connection.gdb.on('exited', (detail) => this.endSession(`gdb exited (${detail}).`));
+    dbg.execution.on('stopped', (stop) => {
+      const event: DebugProtocol.StoppedEvent = new StoppedEvent(stop.reason, stop.threadId);
+      event.body.allThreadsStopped = true;
+      if (stop.description !== undefined) event.body.description = stop.description;
+      if (stop.hitBreakpointIds !== undefined) event.body.hitBreakpointIds = stop.hitBreakpointIds;
+      this.sendEvent(event);
+    });
+    dbg.execution.on('continued', () => this.sendEvent(new ContinuedEvent(0, true)));
+    dbg.execution.on('output', (text) => this.log(text));
+    dbg.execution.on('lost', (message) => this.endSession(message));
+    this.sendEvent(new InitializedEvent());
+  }
+
+  protected override configurationDoneRequest(response: DebugProtocol.ConfigurationDoneResponse): void {
+    this.run(response, async (dbg) => {
+      if (this.config?.stopOnAttach ?? true) {
+        const threadId = await dbg.threads.currentId();
+        const event: DebugProtocol.StoppedEvent = new StoppedEvent('entry', threadId);
+        event.body.allThreadsStopped = true;
+        this.sendEvent(event);
+      } else {
+        await dbg.execution.resume('continue', 0);
+      }
+    });
+  }
+
+  /** Kills what this session started, synchronously (process exit, SIGTERM from the client). */
+  killChildren(): void {
+    this.dbg?.connection.gdb.kill();
+    this.qemu?.process.kill('SIGKILL');
+  }
+
+  /** Ends the session once, with a message, leaving nothing running that we started. */
+  private endSession(message: string): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.log(`hvdbg: ${message} The debug session has ended.\n`, 'stderr');
+    const dbg = this.dbg;
+    dbg?.execution.dispose();
+    dbg?.connection.gdb.kill();
+    void this.qemu?.dispose();
+    this.sendEvent(new TerminatedEvent());
+  }
+
+  protected override disconnectRequest(
+    response: DebugProtocol.DisconnectResponse,
+    args: DebugProtocol.DisconnectArguments,
+  ): void {
+    this.runUnconnected(response, async () => {
+      this.ended = true;
+      const dbg = this.dbg;
+      dbg?.execution.dispose();
+      const terminate =
+        this.qemu !== undefined ? args.terminateDebuggee !== false : args.terminateDebuggee === true;
+      if (dbg !== undefined && !dbg.connection.gdb.hasExited) {
+        if (!terminate) await this.detach(dbg);
+        await dbg.connection.gdb.dispose();
+      }
+      if (terminate) await this.qemu?.dispose();
+    });
+  }
+
+  /** Detaches from the stub so the guest keeps running (QEMU resumes its vCPUs on `D`). */
+  private async detach(dbg: Debugger): Promise<void> {
+    try {
+      if (dbg.execution.state === 'running') {
+        const stopped = new Promise<void>((resolve) => dbg.execution.once('stopped', () => resolve()));
+        await dbg.execution.pause();
+        await Promise.race([stopped, new Promise((resolve) => setTimeout(resolve, 2000))]);
+      }
+      await dbg.connection.gdb.mi('-target-detach', 3000);
+    } catch (error) {
+      this.log(`hvdbg: detach failed: ${userMessage(error)}\n`, 'stderr');
+    }
+  }
+
+  protected override terminateRequest(response: DebugProtocol.TerminateResponse): void {
+    this.runUnconnected(response, async () => {
+      this.ended = true;
+      this.dbg?.execution.dispose();
+      this.dbg?.connection.gdb.kill();
+      await this.qemu?.dispose();
+      this.sendEvent(new TerminatedEvent());
+    });
+  }
+
+  protected override threadsRequest(response: DebugProtocol.ThreadsResponse): void {
+    this.run(response, async (dbg) => ({ threads: await dbg.threads.dapThreads() }));
+  }
+
+  protected override stackTraceRequest(
+    response: DebugProtocol.StackTraceResponse,
+    args: DebugProtocol.StackTraceArguments,
+  ) {
+    this.run(response, (dbg) => dbg.frames.stackTrace(args.threadId, args.startFrame ?? 0, args.levels ?? 0));
+  }
+
+  protected override scopesRequest(
+    response: DebugProtocol.ScopesResponse,
+    args: DebugProtocol.ScopesArguments,
+  ) {
+    this.run(response, (dbg) =>
+      Promise.resolve({ scopes: dbg.variables.scopes(this.frame(dbg, args.frameId)) }),
+    );
+  }
+
+  protected override variablesRequest(
+    response: DebugProtocol.VariablesResponse,
+    args: DebugProtocol.VariablesArguments,
+  ) {
+    this.run(response, async (dbg) => ({
+      variables: await dbg.variables.variables(args.variablesReference),
+    }));
+  }
+
+  protected override setVariableRequest(
+    response: DebugProtocol.SetVariableResponse,
+    args: DebugProtocol.SetVariableArguments,
+  ) {
+    this.run(response, (dbg) => dbg.variables.setVariable(args.variablesReference, args.name, args.value));
+  }
+
+  protected override evaluateRequest(
+    response: DebugProtocol.EvaluateResponse,
+    args: DebugProtocol.EvaluateArguments,
+  ) {
+    this.run(response, async (dbg) => {
+      const frame = args.frameId === undefined ? undefined : this.frame(dbg, args.frameId);
+      if (args.context === 'repl') {
+        return {
+          result: (await dbg.console.run(args.expression, frame)).replace(/\n$/, ''),
+          variablesReference: 0,
+        };
+      }
+      return dbg.variables.evaluate(args.expression, frame);
+    });
+  }
+
+  protected override continueRequest(response: DebugProtocol.ContinueResponse): void {
+    this.run(response, async (dbg) => {
+      await dbg.execution.resume('continue', 0);
+      return { allThreadsContinued: true };
+    });
+  }
+
+  private step(response: Response, threadId: number, kind: StepKind): void {
+    this.run(response, (dbg) => dbg.execution.resume(kind, threadId));
+  }
+
+  protected override nextRequest(
+    response: DebugProtocol.NextResponse,
+    args: DebugProtocol.NextArguments,
+  ): void {
+    this.step(response, args.threadId, args.granularity === 'instruction' ? 'next-instruction' : 'next');
+  }
+
+  protected override stepInRequest(
+    response: DebugProtocol.StepInResponse,
+    args: DebugProtocol.StepInArguments,
+  ): void {
+    this.step(response, args.threadId, args.granularity === 'instruction' ? 'step-instruction' : 'step');
+  }
+
+  protected override stepOutRequest(
+    response: DebugProtocol.StepOutResponse,
+    args: DebugProtocol.StepOutArguments,
+  ): void {
+    this.step(response, args.threadId, 'finish');
+  }
+
+  protected override pauseRequest(response: DebugProtocol.PauseResponse): void {
+    this.run(response, (dbg) => dbg.execution.pause());
+  }
+
+  protected override setBreakPointsRequest(
+    response: DebugProtocol.SetBreakpointsResponse,
+    args: DebugProtocol.SetBreakpointsArguments,
+  ): void {
+    this.run(response, async (dbg) => {
+      const path = args.source.path;
+      if (path === undefined) return { breakpoints: [] };
+      return { breakpoints: await dbg.breakpoints.setSourceBreakpoints(path, args.breakpoints ?? []) };
+    });
+  }
+
+  protected override setFunctionBreakPointsRequest(
+    response: DebugProtocol.SetFunctionBreakpointsResponse,
+    args: DebugProtocol.SetFunctionBreakpointsArguments,
+  ): void {
+    this.run(response, async (dbg) => ({
+      breakpoints: await dbg.breakpoints.setFunctionBreakpoints(args.breakpoints),
+    }));
+  }
+
+  protected override setInstructionBreakpointsRequest(
+    response: DebugProtocol.SetInstructionBreakpointsResponse,
+    args: DebugProtocol.SetInstructionBreakpointsArguments,
+  ): void {
+    this.run(response, async (dbg) => ({
+      breakpoints: await dbg.breakpoints.setInstructionBreakpoints(args.breakpoints),
+    }));
+  }
+
+  protected override dataBreakpointInfoRequest(
+    response: DebugProtocol.DataBreakpointInfoResponse,
+    args: DebugProtocol.DataBreakpointInfoArguments,
+  ): void {
+    this.run(response, async (dbg) => {
+      const target = await dbg.variables.expressionOf(args.variablesReference, args.name);
+      if (target === undefined)
+        return {
+          dataId: null,
+          description: `${args.name} cannot be watched (registers and bit fields are not memory)`,
+        };
+      return {
+        dataId: target.expression,
+        description: `${target.expression} (hardware watchpoint)`,
+        accessTypes: ['write', 'read', 'readWrite'] as DebugProtocol.DataBreakpointAccessType[],
+        canPersist: target.frame === undefined,
+      };
+    });
+  }
+
+  protected override setDataBreakpointsRequest(
+    response: DebugProtocol.SetDataBreakpointsResponse,
+    args: DebugProtocol.SetDataBreakpointsArguments,
+  ): void {
+    this.run(response, async (dbg) => ({
+      breakpoints: await dbg.breakpoints.setDataBreakpoints(args.breakpoints),
+    }));
+  }
+
+  protected override disassembleRequest(
+    response: DebugProtocol.DisassembleResponse,
+    args: DebugProtocol.DisassembleArguments,
+  ) {
+    this.run(response, async (dbg) => ({ instructions: await dbg.memory.disassemble(args) }));
+  }
+
+  protected override readMemoryRequest(
+    response: DebugProtocol.ReadMemoryResponse,
+    args: DebugProtocol.ReadMemoryArguments,
+  ) {
+    this.run(response, (dbg) => dbg.memory.read(args.memoryReference, args.offset ?? 0, args.count));
+  }
+
+  protected override writeMemoryRequest(
+    response: DebugProtocol.WriteMemoryResponse,
+    args: DebugProtocol.WriteMemoryArguments,
+  ) {
+    this.run(response, async (dbg) => ({
+      bytesWritten: await dbg.memory.write(args.memoryReference, args.offset ?? 0, args.data),
+    }));
+  }
+
+  private frame(dbg: Debugger, frameId: number) {
+    const frame = dbg.frames.get(frameId);
+    if (frame === undefined)
+      throw new Error('this stack frame is from an earlier stop; the guest has run since');
+    return frame;
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * From a validated configuration to a gdb connected to the stub: spawn gdb, load symbols (with progress:
+ * a distribution kernel's vmlinux is hundreds of MB), map sources, connect within a bounded time, detect
+ * the stub. Any failure disposes gdb before it is reported: nothing is left running.
+ */
+import { stat } from 'node:fs/promises';
+import type { CommonArguments } from '../dap/config';
+import { GdbBackend } from '../gdb/backend';
+import { GdbCommandError, GdbTimeoutError } from '../gdb/errors';
+import { quoteMI } from '../gdb/miValues';
+import { describeStubAddress, gdbRemoteArgument, type StubAddress } from '../target/address';
+import { detectStub, type StubStrategy } from '../target/stub';
+
+export interface Connection {
+  readonly gdb: GdbBackend;
+  readonly stub: StubStrategy;
+  readonly address: StubAddress;
+}
+
+export interface ConnectReporter {
+  progress(message: string): void;
+  log(message: string): void;
+}
+
+/** The stub could not be reached; the message says where we looked and what to check. */
+export class StubUnreachableError extends Error {
+  override name = 'StubUnreachableError';
+}
+
+function gdbPathString(path: string): string {
+  return /[\s"\\]/.test(path) ? `"${path.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"` : path;
+}
+
+async function loadSymbols(gdb: GdbBackend, args: CommonArguments, reporter: ConnectReporter): Promise<void> {
+  if (args.program !== undefined) {
+    const size = (await stat(args.program)).size;
+    reporter.progress(`Loading symbols from ${args.program} (${Math.round(size / 2 ** 20)} MB)`);
+    const started = Date.now();
+    await gdb.mi(`-file-exec-and-symbols ${quoteMI(args.program)}`);
+    reporter.log(`hvdbg: loaded ${args.program} in ${Date.now() - started} ms\n`);
+  } else {
+    await gdb.mi('-gdb-set architecture i386:x86-64');
+  }
+  for (const file of args.symbolFiles ?? []) {
+    reporter.progress(`Loading symbols from ${file.path}`);
+    await stat(file.path);
+    const address = file.address === undefined ? '' : ` ${file.address}`;
+    await gdb.console(`add-symbol-file ${gdbPathString(file.path)}${address}`);
+  }
+}
+
+async function mapSources(gdb: GdbBackend, args: CommonArguments): Promise<void> {
+  for (const [from, to] of Object.entries(args.sourceFileMap ?? {})) {
+    await gdb.console(`set substitute-path ${gdbPathString(from)} ${gdbPathString(to)}`);
+  }
+  for (const dir of args.sourcePaths ?? []) {
+    await gdb.mi(`-environment-directory ${quoteMI(dir)}`);
+  }
+}
+
+/** Connects gdb to the stub. `connectTimeout` bounds the whole connection (default 5000 ms). */
+export async function connectToStub(
+  args: CommonArguments,
+  address: StubAddress,
+  reporter: ConnectReporter,
+): Promise<Connection> {
+  const gdb = await GdbBackend.start({ gdbPath: args.gdbPath ?? 'gdb' });
+  try {
+    for (const setting of [
+      'mi-async on',
+      'pagination off',
+      'confirm off',
+      'index-cache enabled on',
+      'print pretty off',
+      'breakpoint pending on',
+      `tcp connect-timeout ${Math.max(1, Math.ceil((args.connectTimeout ?? 5000) / 1000) - 1)}`,
+    ]) {
+      await gdb.mi(`-gdb-set ${setting}`);
+    }
+    await loadSymbols(gdb, args, reporter);
+    await mapSources(gdb, args);
+    for (const command of args.initCommands ?? []) await gdb.console(command);
+    reporter.progress(`Connecting to ${describeStubAddress(address)}`);
+    try {
+      await gdb.mi(`-target-select remote ${gdbRemoteArgument(address)}`, args.connectTimeout ?? 5000);
+    } catch (error) {
+      if (error instanceof GdbCommandError || error instanceof GdbTimeoutError) {
+        throw new StubUnreachableError(
+          `No gdbstub answered at ${describeStubAddress(address)} (${error.message.trim()}). Is the guest ` +
+            `running with a gdbstub there (QEMU: -s for localhost:1234, or -gdb unix:/path,server,nowait)? ` +
+            `QEMU's stub accepts one debugger at a time.`,
+        );
+      }
+      throw error;
+    }
+    await gdb.mi('-gdb-set scheduler-locking step');
+    const stub = await detectStub(gdb);
+    return { gdb, stub, address };
+  } catch (error) {
+    gdb.kill();
+    throw error;
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * The Debug Console. Lines starting with `hv ` are hvdbg's own commands (so what the views show is also
+ * reachable from any DAP client and from scripts); anything else goes to gdb as a CLI command, so
+ * `monitor info registers`, `info threads` or `x/4gx $rsp` work as they do at a `(gdb)` prompt.
+ */
+import type { GdbBackend } from '../gdb/backend';
+import type { FrameRef } from './frames';
+
+export interface HvCommand {
+  readonly name: string;
+  readonly usage: string;
+  readonly summary: string;
+  run(args: readonly string[], frame: FrameRef | undefined): Promise<string>;
+}
+
+export class ConsoleService {
+  private readonly commands = new Map<string, HvCommand>();
+
+  constructor(private readonly gdb: GdbBackend) {
+    this.register({
+      name: 'help',
+      usage: 'hv help',
+      summary: "lists hvdbg's console commands",
+      run: () => Promise.resolve(this.help()),
+    });
+  }
+
+  register(command: HvCommand): void {
+    this.commands.set(command.name, command);
+  }
+
+  help(): string {
+    const rows = [...this.commands.values()].map((c) => `  ${c.usage.padEnd(28)} ${c.summary}`);
+    return `hvdbg commands:\n${rows.join('\n')}\nAnything else is passed to gdb (e.g. monitor info registers).`;
+  }
+
+  /** Runs one console line and returns its output text. */
+  async run(line: string, frame: FrameRef | undefined): Promise<string> {
+    const trimmed = line.trim();
+    if (trimmed === 'hv' || trimmed.startsWith('hv ')) {
+      const [, name = 'help', ...args] = trimmed.split(/\s+/);
+      const command = this.commands.get(name);
+      if (command === undefined) throw new Error(`unknown command 'hv ${name}'. ${this.help()}`);
+      return command.run(args, frame);
+    }
+    if (frame !== undefined) {
+      await this.gdb.mi(`-thread-select ${frame.threadId}`);
+      await this.gdb.mi(`-stack-select-frame ${frame.level}`);
+    }
+    return this.gdb.console(trimmed);
+  }
+}

@@ -1,0 +1,66 @@
+/** The services of one connected session, wired together. The DAP session routes requests to these. */
+import type { CommonArguments } from '../dap/config';
+import type { Connection } from './connect';
+import { BreakpointService } from './breakpoints';
+import { ConsoleService } from './console';
+import { controlRegistersCommand } from './controlRegistersCommand';
+import { ExecutionService } from './execution';
+import { FrameService, type FrameRef } from './frames';
+import { MemoryService } from './memory';
+import { RegisterService } from './registers';
+import { SourceResolver } from './sources';
+import { ThreadService } from './threads';
+import { VariableService } from './variables';
+import { describeStubAddress } from '../target/address';
+
+export class Debugger {
+  readonly sources: SourceResolver;
+  readonly threads: ThreadService;
+  readonly frames: FrameService;
+  readonly registers: RegisterService;
+  readonly variables: VariableService;
+  readonly breakpoints: BreakpointService;
+  readonly execution: ExecutionService;
+  readonly memory: MemoryService;
+  readonly console: ConsoleService;
+
+  constructor(
+    readonly connection: Connection,
+    args: CommonArguments,
+  ) {
+    const gdb = connection.gdb;
+    this.sources = new SourceResolver(args);
+    this.threads = new ThreadService(gdb);
+    this.frames = new FrameService(gdb, this.sources);
+    this.registers = new RegisterService(gdb);
+    this.variables = new VariableService(gdb, this.registers);
+    this.breakpoints = new BreakpointService(
+      gdb,
+      this.sources,
+      (args.breakpointType ?? 'hardware') === 'hardware',
+    );
+    this.execution = new ExecutionService(
+      gdb,
+      this.breakpoints,
+      () => this.forgetStop(),
+      describeStubAddress(connection.address),
+    );
+    this.memory = new MemoryService(gdb, this.sources);
+    this.console = new ConsoleService(gdb);
+    this.console.register(controlRegistersCommand(this.registers, () => this.topFrame()));
+  }
+
+  /** Frame 0 of gdb's selected vCPU (for commands run without a frame). */
+  async topFrame(): Promise<FrameRef> {
+    const threadId = await this.threads.currentId();
+    return { threadId, level: 0, pc: '' };
+  }
+
+  /** Everything learned at the last stop is stale once the guest runs. */
+  private forgetStop(): void {
+    this.threads.invalidate();
+    this.frames.reset();
+    this.registers.invalidate();
+    void this.variables.reset();
+  }
+}

@@ -1,0 +1,163 @@
+/**
+ * The run state of the guest (all-stop: every vCPU runs or none does) and the stops gdb reports, turned
+ * into what the user should see. Logpoints are printed and continued here without a visible stop. While
+ * stopped, a heartbeat notices a stub that went away (QEMU killed) so the session can end with a message
+ * instead of waiting for the next click.
+ */
+import { EventEmitter } from 'node:events';
+import type { GdbBackend, StopRecord } from '../gdb/backend';
+import { evaluate } from '../gdb/mi/data';
+import { continueAll, interrupt, step, type StepKind } from '../gdb/mi/exec';
+import type { BreakpointService } from './breakpoints';
+
+export interface StopInfo {
+  readonly reason: string;
+  readonly threadId: number | undefined;
+  readonly description?: string;
+  readonly hitBreakpointIds?: number[];
+}
+
+export interface ExecutionEvents {
+  stopped: [StopInfo];
+  continued: [];
+  output: [text: string];
+  /** The stub is gone; the session must end. */
+  lost: [message: string];
+}
+
+const DEAD_STUB =
+  /Remote connection closed|Remote communication error|not being run|Target disconnected|No registers|Remote end closed|Connection reset/i;
+const HEARTBEAT_MS = 500;
+
+export class ExecutionService extends EventEmitter<ExecutionEvents> {
+  state: 'running' | 'stopped' = 'stopped';
+  private pausing = false;
+  private heartbeat: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly gdb: GdbBackend,
+    private readonly breakpoints: BreakpointService,
+    private readonly onResume: () => void,
+    private readonly stubName: string,
+  ) {
+    super();
+    gdb.on('running', () => {
+      const wasStopped = this.state === 'stopped';
+      this.state = 'running';
+      this.onResume();
+      if (wasStopped) this.emit('continued');
+    });
+    gdb.on('stopped', (record) => {
+      this.state = 'stopped';
+      void this.onStop(record);
+    });
+    gdb.on('notify', (record) => {
+      if (record.state === 'thread-group-exited')
+        this.emit('lost', `The gdbstub at ${stubName} closed the connection.`);
+    });
+    gdb.on('output', (text, category) => {
+      if (category === 'log' && DEAD_STUB.test(text)) {
+        this.emit('lost', `The gdbstub at ${stubName} went away: ${text.trim()}`);
+      }
+    });
+    this.heartbeat = setInterval(() => void this.beat(), HEARTBEAT_MS);
+    this.heartbeat.unref();
+  }
+
+  dispose(): void {
+    if (this.heartbeat !== undefined) clearInterval(this.heartbeat);
+    this.heartbeat = undefined;
+  }
+
+  async resume(kind: 'continue' | StepKind, threadId: number): Promise<void> {
+    this.onResume();
+    if (kind === 'continue') await continueAll(this.gdb);
+    else await step(this.gdb, kind, threadId);
+  }
+
+  /** Stops every vCPU. The stop arrives as a `stopped` event with reason `pause`. */
+  async pause(): Promise<void> {
+    if (this.state === 'stopped') return;
+    this.pausing = true;
+    await interrupt(this.gdb);
+  }
+
+  private async onStop(record: StopRecord): Promise<void> {
+    const number = record.breakpointNumber;
+    const logMessage = number === undefined ? undefined : this.breakpoints.logMessageOf(number);
+    if (logMessage !== undefined && !this.pausing) {
+      this.emit('output', `${await this.interpolate(logMessage, record.threadId)}\n`);
+      await continueAll(this.gdb).catch((error: unknown) => this.emit('output', `hvdbg: ${String(error)}\n`));
+      return;
+    }
+    this.emit('stopped', this.describe(record));
+  }
+
+  private describe(record: StopRecord): StopInfo {
+    const threadId = record.threadId;
+    const bp = record.breakpointNumber;
+    switch (record.reason) {
+      case 'breakpoint-hit':
+        return {
+          reason: bp === undefined ? 'breakpoint' : this.breakpoints.kindOf(bp),
+          threadId,
+          ...(bp === undefined ? {} : { hitBreakpointIds: [bp] }),
+        };
+      case 'watchpoint-trigger':
+      case 'read-watchpoint-trigger':
+      case 'access-watchpoint-trigger':
+        return {
+          reason: 'data breakpoint',
+          threadId,
+          ...(bp === undefined ? {} : { hitBreakpointIds: [bp] }),
+        };
+      case 'end-stepping-range':
+      case 'function-finished':
+      case 'location-reached':
+        return { reason: 'step', threadId };
+      case 'signal-received':
+        if (this.pausing || record.signalName === 'SIGINT' || record.signalName === '0') {
+          this.pausing = false;
+          return { reason: 'pause', threadId };
+        }
+        return { reason: 'exception', threadId, description: `signal ${record.signalName ?? '?'}` };
+      default: {
+        const paused = this.pausing;
+        this.pausing = false;
+        return { reason: paused ? 'pause' : 'step', threadId, description: record.reason };
+      }
+    }
+  }
+
+  /** DAP logpoint syntax: `{expression}` parts are evaluated in the stopped frame. */
+  private async interpolate(message: string, threadId: number | undefined): Promise<string> {
+    const parts = message.split(/(\{[^{}]+\})/);
+    const out = await Promise.all(
+      parts.map(async (part) => {
+        if (!part.startsWith('{') || !part.endsWith('}')) return part;
+        try {
+          return await evaluate(this.gdb, part.slice(1, -1), threadId, 0);
+        } catch (error) {
+          return `<${error instanceof Error ? error.message : String(error)}>`;
+        }
+      }),
+    );
+    return out.join('');
+  }
+
+  private async beat(): Promise<void> {
+    if (this.state !== 'stopped' || Date.now() - this.gdb.lastActivity < HEARTBEAT_MS || this.gdb.hasExited)
+      return;
+    try {
+      await this.gdb.console('maint packet qC', 1500);
+    } catch (error) {
+      const text = error instanceof Error ? error.message : String(error);
+      if (DEAD_STUB.test(text) || /did not answer/.test(text)) {
+        this.emit(
+          'lost',
+          `The gdbstub at ${this.stubName} stopped answering (${text.trim()}). Was QEMU killed?`,
+        );
+      }
+    }
+  }
+}

@@ -1,0 +1,182 @@
+/**
+ * GdbBackend owns one gdb process speaking GDB/MI 3 and returns typed promises. It is the only module that
+ * talks to gdb-js; the MI command families (adapter/gdb/mi/*.ts) build on {@link GdbBackend.mi}.
+ *
+ * Guarantees: every pending command settles when gdb exits (never a hang), and the process is killed by
+ * {@link GdbBackend.dispose} whatever state it is in (never an orphan).
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { GdbExitedError, GdbNotFoundError, GdbTimeoutError, toGdbError } from './errors';
+import { wrapGdbProcess, type GdbJs, type RawAsyncRecord } from './gdbjs';
+import { quoteMI, type MITuple } from './miValues';
+
+export interface GdbStartOptions {
+  /** The gdb executable (a name on PATH or a path). */
+  readonly gdbPath: string;
+  /** Extra arguments after hvdbg's own (`--interpreter=mi3 --nx -q`). */
+  readonly extraArgs?: readonly string[];
+  readonly cwd?: string;
+}
+
+/** `*stopped`, typed. See the GDB manual, "GDB/MI Async Records". */
+export interface StopRecord {
+  readonly reason: string;
+  readonly threadId: number | undefined;
+  readonly breakpointNumber: number | undefined;
+  readonly signalName: string | undefined;
+  readonly raw: MITuple;
+}
+
+export interface GdbBackendEvents {
+  stopped: [StopRecord];
+  running: [threadId: string];
+  notify: [RawAsyncRecord];
+  output: [text: string, category: 'console' | 'stderr' | 'log' | 'target'];
+  exited: [detail: string];
+}
+
+export class GdbBackend extends EventEmitter<GdbBackendEvents> {
+  private readonly gdb: GdbJs;
+  private readonly exitedPromise: Promise<never>;
+  private exitDetail: string | undefined;
+  private consoleCapture: string[] | undefined;
+  private consoleQueue: Promise<unknown> = Promise.resolve();
+  /** `Date.now()` of the last command sent: lets a heartbeat stay out of the way of real work. */
+  lastActivity = Date.now();
+
+  private constructor(private readonly child: ChildProcessWithoutNullStreams) {
+    super();
+    this.gdb = wrapGdbProcess(child);
+    this.exitedPromise = new Promise<never>((_resolve, reject) => {
+      child.once('exit', (code, signal) => {
+        this.exitDetail = signal !== null ? `killed by ${signal}` : `exit code ${String(code)}`;
+        reject(new GdbExitedError(this.exitDetail));
+        this.emit('exited', this.exitDetail);
+      });
+    });
+    this.exitedPromise.catch(() => undefined);
+    this.gdb.on('exec', (record) => this.onExec(record));
+    this.gdb.on('notify', (record) => this.emit('notify', record));
+    this.gdb.consoleStream.each((text) => {
+      if (this.consoleCapture !== undefined) this.consoleCapture.push(text);
+      else this.emit('output', text, 'console');
+    });
+    this.gdb.logStream.each((text) => this.emit('output', text, 'log'));
+    // QEMU's monitor answers (`qRcmd`) arrive as target-stream records: part of the command's output.
+    this.gdb.targetStream.each((text) => {
+      if (this.consoleCapture !== undefined) this.consoleCapture.push(text);
+      else this.emit('output', text, 'target');
+    });
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (text: string) => this.emit('output', text, 'stderr'));
+  }
+
+  /** Spawns gdb. Rejects with {@link GdbNotFoundError} when the executable cannot be run. */
+  static async start(options: GdbStartOptions): Promise<GdbBackend> {
+    const args = ['--interpreter=mi3', '--nx', '-q', ...(options.extraArgs ?? [])];
+    const child = spawn(options.gdbPath, args, {
+      cwd: options.cwd,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, TERM: 'dumb' },
+    });
+    await new Promise<void>((resolve, reject) => {
+      child.once('spawn', resolve);
+      child.once('error', (error: NodeJS.ErrnoException) =>
+        reject(new GdbNotFoundError(options.gdbPath, error.code ?? error.message)),
+      );
+    });
+    return new GdbBackend(child);
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  get hasExited(): boolean {
+    return this.exitDetail !== undefined;
+  }
+
+  /** Sends one MI command (e.g. `-thread-info`); resolves with the `^done`/`^running` result tuple. */
+  async mi(command: string, timeoutMs?: number): Promise<MITuple> {
+    if (this.exitDetail !== undefined) throw new GdbExitedError(this.exitDetail);
+    this.lastActivity = Date.now();
+    const pending = this.gdb.execMI(command).then(
+      (data) => data as MITuple,
+      (error: unknown) => Promise.reject(toGdbError(command, error)),
+    );
+    const racers: Promise<MITuple>[] = [pending, this.exitedPromise];
+    let timer: NodeJS.Timeout | undefined;
+    if (timeoutMs !== undefined) {
+      racers.push(
+        new Promise<never>((_resolve, reject) => {
+          timer = setTimeout(() => reject(new GdbTimeoutError(command, timeoutMs)), timeoutMs);
+        }),
+      );
+    }
+    try {
+      return await Promise.race(racers);
+    } finally {
+      if (timer !== undefined) clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Runs a gdb CLI command (what a user types at `(gdb)`) and returns what it printed. Commands that
+   * resume the target return at once; their stop arrives as a `stopped` event.
+   */
+  console(command: string, timeoutMs?: number): Promise<string> {
+    // One console command at a time, so that each one's output is captured apart from the others'.
+    const run = async (): Promise<string> => {
+      const captured: string[] = [];
+      this.consoleCapture = captured;
+      try {
+        await this.mi(`-interpreter-exec console ${quoteMI(command)}`, timeoutMs);
+        return captured.join('');
+      } finally {
+        this.consoleCapture = undefined;
+      }
+    };
+    const result = this.consoleQueue.then(run, run);
+    this.consoleQueue = result.catch(() => undefined);
+    return result;
+  }
+
+  /** Asks gdb to exit, then kills it if it has not within `graceMs`. Safe to call more than once. */
+  async dispose(graceMs = 1000): Promise<void> {
+    if (this.exitDetail !== undefined) return;
+    const exited = this.exitedPromise.catch(() => undefined);
+    this.child.stdin.write('-gdb-exit\n');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  /** Kills gdb at once (SIGKILL). */
+  kill(): void {
+    if (this.exitDetail === undefined) this.child.kill('SIGKILL');
+  }
+
+  private onExec(record: RawAsyncRecord): void {
+    const data = record.data as MITuple;
+    if (record.state === 'running') {
+      const thread = data['thread-id'];
+      this.emit('running', typeof thread === 'string' ? thread : 'all');
+      return;
+    }
+    if (record.state !== 'stopped') return;
+    const num = (key: string): number | undefined => {
+      const value = data[key];
+      return typeof value === 'string' ? Number.parseInt(value, 10) : undefined;
+    };
+    const reason = data['reason'];
+    const signal = data['signal-name'];
+    this.emit('stopped', {
+      reason: typeof reason === 'string' ? reason : 'unknown',
+      threadId: num('thread-id'),
+      breakpointNumber: num('bkptno'),
+      signalName: typeof signal === 'string' ? signal : undefined,
+      raw: data,
+    });
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * The one place where `gdb-js` is loaded. gdb-js 1.3 was built for older Node releases and needs two shims
+ * on Node 20, applied here once:
+ *
+ * 1. Its transpiled async functions call a global `regeneratorRuntime`; we install `regenerator-runtime`.
+ * 2. It writes commands with `stdin.write(text, { binary: true })`, and Node rejects an options object as
+ *    the encoding argument (ERR_INVALID_ARG_TYPE); we hand it a stdin that drops the second argument.
+ *
+ * Everything else in hvdbg talks to gdb through {@link ./backend.ts}, never to gdb-js directly.
+ */
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import runtime from 'regenerator-runtime';
+
+(globalThis as { regeneratorRuntime?: unknown }).regeneratorRuntime ??= runtime;
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded after the global shim above
+const gdbjs = require('gdb-js') as typeof import('gdb-js');
+
+/** A raw GDB/MI async record as gdb-js emits it (`exec`, `notify` and `status` events). */
+export interface RawAsyncRecord {
+  readonly state: string;
+  readonly data: Record<string, unknown>;
+}
+
+/** The subset of gdb-js's `GDB` class hvdbg uses. */
+export interface GdbJs {
+  execMI(command: string): Promise<Record<string, unknown>>;
+  on(event: 'exec' | 'notify' | 'status', listener: (record: RawAsyncRecord) => void): void;
+  /** gdb's console (`~`), log (`&`) and target (`@`) stream records, as highland streams of text. */
+  readonly consoleStream: TextStream;
+  readonly logStream: TextStream;
+  readonly targetStream: TextStream;
+}
+
+/** The part of a highland stream hvdbg consumes. */
+export interface TextStream {
+  each(listener: (text: string) => void): unknown;
+}
+
+/** Wraps a spawned gdb (`--interpreter=mi3`) in gdb-js, with the Node 20 stdin shim applied. */
+export function wrapGdbProcess(child: ChildProcessWithoutNullStreams): GdbJs {
+  const stdin = {
+    write: (chunk: string): boolean => child.stdin.write(chunk),
+  };
+  const facade = {
+    stdin,
+    stdout: child.stdout,
+    stderr: child.stderr,
+    kill: (signal?: NodeJS.Signals): boolean => child.kill(signal),
+  };
+  return new gdbjs.GDB(facade) as unknown as GdbJs;
+}

@@ -1,0 +1,34 @@
+/** Threads (GDB manual, "GDB/MI Thread Commands"). Under QEMU's gdbstub each thread is a vCPU. */
+import type { GdbBackend } from '../backend';
+import { optString, reqString, tupleList } from '../miValues';
+
+export interface ThreadInfo {
+  /** gdb's global thread number. */
+  readonly id: number;
+  /** The stub's name, e.g. "Thread 1.2 (CPU#1 [halted ])". */
+  readonly targetId: string;
+  /** The vCPU index when the stub says it (QEMU: "CPU#n"). */
+  readonly cpuIndex: number | undefined;
+  readonly state: 'stopped' | 'running';
+}
+
+export interface ThreadList {
+  readonly threads: ThreadInfo[];
+  readonly currentId: number | undefined;
+}
+
+export async function listThreads(gdb: GdbBackend): Promise<ThreadList> {
+  const result = await gdb.mi('-thread-info');
+  const threads = tupleList(result, 'threads').map((t) => {
+    const targetId = reqString(t, 'target-id');
+    const cpu = /CPU#(\d+)/.exec(targetId);
+    return {
+      id: Number.parseInt(reqString(t, 'id'), 10),
+      targetId,
+      cpuIndex: cpu?.[1] !== undefined ? Number.parseInt(cpu[1], 10) : undefined,
+      state: optString(t, 'state') === 'running' ? ('running' as const) : ('stopped' as const),
+    };
+  });
+  const current = optString(result, 'current-thread-id');
+  return { threads, currentId: current === undefined ? undefined : Number.parseInt(current, 10) };
+}
