@@ -10,6 +10,8 @@ export interface SymbolFile {
   readonly path: string;
   /** Load address of its `.text` (gdb's `add-symbol-file FILE ADDRESS`); omit for fully linked files. */
   readonly address?: string;
+  /** Load addresses of other sections (`.data`, `.bss`, ...), for gdb's `add-symbol-file -s`. */
+  readonly sections?: Readonly<Record<string, string>>;
 }
 
 /** Settings shared by `attach` and `launch`. */
@@ -61,6 +63,13 @@ const common = {
           type: 'string',
           pattern: '^(0[xX][0-9a-fA-F]+|[0-9]+)$',
           description: 'Load address of its .text section (for a module: /sys/module/NAME/sections/.text).',
+        },
+        sections: {
+          type: 'object',
+          description:
+            'Load addresses of other sections, e.g. { ".data": "0xffffffffc0a4c000" } (from /sys/module/NAME/sections/).',
+          propertyNames: { pattern: '^\\.[A-Za-z0-9_.]+$' },
+          additionalProperties: { type: 'string', pattern: '^(0[xX][0-9a-fA-F]+|[0-9]+)$' },
         },
       },
     },

@@ -198,14 +198,14 @@ export class HvdbgSession extends LoggingDebugSession {
 
   protected override disconnectRequest(
     response: DebugProtocol.DisconnectResponse,
-    args: DebugProtocol.DisconnectArguments,
+    args: DebugProtocol.DisconnectArguments | undefined,
   ): void {
     this.runUnconnected(response, async () => {
       this.ended = true;
       const dbg = this.dbg;
       dbg?.execution.dispose();
       const terminate =
-        this.qemu !== undefined ? args.terminateDebuggee !== false : args.terminateDebuggee === true;
+        this.qemu !== undefined ? args?.terminateDebuggee !== false : args?.terminateDebuggee === true;
       if (dbg !== undefined && !dbg.connection.gdb.hasExited) {
         if (!terminate) await this.detach(dbg);
         await dbg.connection.gdb.dispose();

@@ -45,7 +45,10 @@ async function loadSymbols(gdb: GdbBackend, args: CommonArguments, reporter: Con
     reporter.progress(`Loading symbols from ${file.path}`);
     await stat(file.path);
     const address = file.address === undefined ? '' : ` ${file.address}`;
-    await gdb.console(`add-symbol-file ${gdbPathString(file.path)}${address}`);
+    const sections = Object.entries(file.sections ?? {})
+      .map(([name, at]) => ` -s ${name} ${at}`)
+      .join('');
+    await gdb.console(`add-symbol-file ${gdbPathString(file.path)}${address}${sections}`);
   }
 }
 
