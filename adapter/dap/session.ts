@@ -117,8 +117,12 @@ export class HvdbgSession extends LoggingDebugSession {
         path: args.qemu.path ?? 'qemu-system-x86_64',
         args: args.qemu.args,
         cwd: args.qemu.cwd,
+        onStderr: (text) => this.sendEvent(new OutputEvent(text, 'stderr')),
       });
       this.log(`hvdbg: started QEMU (pid ${this.qemu.pid}) with its gdbstub on ${this.qemu.socketPath}\n`);
+      // QEMU's own output (the guest's serial console with `-serial stdio`) goes to the Debug Console.
+      this.qemu.process.stdout?.setEncoding('utf8');
+      this.qemu.process.stdout?.on('data', (text: string) => this.sendEvent(new OutputEvent(text, 'stdout')));
       void this.qemu.exited.then((why) => this.endSession(`${why}.`));
       try {
         await this.connect(args, { kind: 'unix', path: this.qemu.socketPath });

@@ -76,6 +76,7 @@ export async function connectToStub(
       'index-cache enabled on',
       'print pretty off',
       'breakpoint pending on',
+      'tcp auto-retry off',
       `tcp connect-timeout ${Math.max(1, Math.ceil((args.connectTimeout ?? 5000) / 1000) - 1)}`,
     ]) {
       await gdb.mi(`-gdb-set ${setting}`);

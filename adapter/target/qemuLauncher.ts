@@ -13,6 +13,8 @@ export interface QemuLaunchOptions {
   readonly path: string;
   readonly args: readonly string[];
   readonly cwd?: string | undefined;
+  /** Called with QEMU's stderr text as it arrives. */
+  readonly onStderr?: (text: string) => void;
   /** How long to wait for the gdbstub socket (ms). */
   readonly readyTimeoutMs?: number;
 }
@@ -62,6 +64,7 @@ export async function launchQemu(options: QemuLaunchOptions): Promise<LaunchedQe
   child.stderr?.setEncoding('utf8');
   child.stderr?.on('data', (text: string) => {
     stderr = (stderr + text).slice(-4000);
+    options.onStderr?.(text);
   });
   const exited = new Promise<string>((resolve) => {
     child.once('exit', (code, signal) =>

@@ -124,10 +124,10 @@ describe('attach to the lab guest', { timeout: 600_000 }, () => {
     const top = await topFrame(dc, entry.body.threadId ?? 1);
     const pc = top.instructionPointerReference;
     assert.ok(pc);
-    const memory = (await dc.customRequest('readMemory', {
+    const memory: DebugProtocol.ReadMemoryResponse = await dc.customRequest('readMemory', {
       memoryReference: pc,
       count: 32,
-    })) as DebugProtocol.ReadMemoryResponse;
+    });
     const bytes = Buffer.from(memory.body?.data ?? '', 'base64');
     const x = await repl(dc, `x/32xb ${pc}`);
     const gdbBytes = [...x.matchAll(/\b0x([0-9a-f]{2})\b/g)].map((m) => Number.parseInt(m[1] ?? '', 16));

@@ -59,7 +59,7 @@ export async function attach(
 ): Promise<DebugProtocol.StoppedEvent> {
   const stopped = dc.waitForEvent('stopped') as Promise<DebugProtocol.StoppedEvent>;
   const initialized = dc.waitForEvent('initialized');
-  await dc.attachRequest(config as DebugProtocol.AttachRequestArguments);
+  await dc.attachRequest(config);
   await initialized;
   await dc.configurationDoneRequest();
   return stopped;

@@ -1,0 +1,61 @@
+/**
+ * Cached, counted reads of paging structures through a `PhysicalMemory`: each 4-KByte page is read at
+ * most once per reader, and an optional limit bounds the number of distinct reads.
+ */
+import { PhysicalMemoryError, readEntry, TABLE_BYTES, type PhysicalMemory } from './memory';
+
+/** Thrown by `TableReader` when a new read would exceed its `maxReads`. */
+export class TableReadLimitError extends Error {
+  constructor(readonly limit: number) {
+    super(`table read limit of ${limit} reached`);
+    this.name = 'TableReadLimitError';
+  }
+}
+
+export class TableReader {
+  private readonly pages = new Map<bigint, Uint8Array>();
+  /** Distinct pages read from memory so far. */
+  reads = 0;
+
+  constructor(
+    private readonly memory: PhysicalMemory,
+    private readonly maxReads = Number.POSITIVE_INFINITY,
+  ) {}
+
+  /**
+   * The page holding the table at `tableAddress` (which need not be page aligned: the PAE PDPT is
+   * 32-byte aligned).
+   * @throws PhysicalMemoryError (or whatever the memory throws) if the page cannot be read;
+   *         TableReadLimitError when the read limit is reached.
+   */
+  async page(tableAddress: bigint): Promise<Uint8Array> {
+    const base = tableAddress & ~0xfffn;
+    const cached = this.pages.get(base);
+    if (cached !== undefined) return cached;
+    if (this.reads >= this.maxReads) throw new TableReadLimitError(this.maxReads);
+    this.reads++;
+    const page = await this.memory.readTable(base);
+    if (page.byteLength < TABLE_BYTES) {
+      throw new PhysicalMemoryError(
+        `short read at 0x${base.toString(16)}: ${page.byteLength} of ${TABLE_BYTES} bytes`,
+        base,
+        'unreadable',
+      );
+    }
+    this.pages.set(base, page);
+    return page;
+  }
+
+  /** Reads entry `index` (of `size` bytes) of the table at `tableAddress`. */
+  async entry(tableAddress: bigint, index: number, size: 4 | 8): Promise<bigint> {
+    const page = await this.page(tableAddress);
+    return readEntry(page, Number(tableAddress & 0xfffn) + index * size, size);
+  }
+
+  /** Reads `count` consecutive entries starting at index 0 of the table at `tableAddress`. */
+  async entries(tableAddress: bigint, count: number, size: 4 | 8): Promise<bigint[]> {
+    const page = await this.page(tableAddress);
+    const offset = Number(tableAddress & 0xfffn);
+    return Array.from({ length: count }, (_, i) => readEntry(page, offset + i * size, size));
+  }
+}
