@@ -19,11 +19,9 @@ test("package.json's debugger contribution is the one generated from adapter/dap
 test('every contributed attribute has a description', () => {
   const { configurationAttributes } = debuggerContribution();
   for (const [request, schema] of Object.entries(configurationAttributes)) {
-    for (const [name, attribute] of Object.entries(schema.properties)) {
-      assert.ok(
-        'description' in attribute && typeof attribute.description === 'string',
-        `${request}.${name}`,
-      );
+    const properties = schema.properties as Record<string, { description?: unknown }>;
+    for (const [name, attribute] of Object.entries(properties)) {
+      assert.equal(typeof attribute.description, 'string', `${request}.${name}`);
     }
   }
 });
