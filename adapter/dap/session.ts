@@ -38,20 +38,33 @@ export class HvdbgSession extends LoggingDebugSession {
   }
 
   /** Runs a request's work; any failure becomes an error response with a message the user can act on. */
-  private run<R extends Response>(response: R, work: (dbg: Debugger) => Promise<R['body'] | void>): void {
+  private run<R extends Response>(
+    response: R,
+    work: (dbg: Debugger) => Promise<R['body'] | void>,
+    afterResponse?: (dbg: Debugger) => void,
+  ): void {
     const dbg = this.dbg;
     if (dbg === undefined) {
       this.sendErrorResponse(response, 1, 'hvdbg is not connected to a guest');
       return;
     }
-    this.runUnconnected(response, () => work(dbg));
+    this.runUnconnected(
+      response,
+      () => work(dbg),
+      () => afterResponse?.(dbg),
+    );
   }
 
-  private runUnconnected<R extends Response>(response: R, work: () => Promise<R['body'] | void>): void {
+  private runUnconnected<R extends Response>(
+    response: R,
+    work: () => Promise<R['body'] | void>,
+    afterResponse?: () => void,
+  ): void {
     work().then(
       (body) => {
         if (body !== undefined) response.body = body;
         this.sendResponse(response);
+        afterResponse?.();
       },
       (error: unknown) => {
         if (blameOf(error) === 'internal' && error instanceof Error)
@@ -61,6 +74,7 @@ export class HvdbgSession extends LoggingDebugSession {
           format: userMessage(error).replace(/[{}]/g, ''),
           showUser: true,
         });
+        afterResponse?.();
       },
     );
   }
@@ -170,16 +184,16 @@ export class HvdbgSession extends LoggingDebugSession {
   }
 
   protected override configurationDoneRequest(response: DebugProtocol.ConfigurationDoneResponse): void {
-    this.run(response, async (dbg) => {
-      if (this.config?.stopOnAttach ?? true) {
+    if (this.config?.stopOnAttach ?? true) {
+      this.run(response, async (dbg) => {
         const threadId = await dbg.threads.currentId();
         const event: DebugProtocol.StoppedEvent = new StoppedEvent('entry', threadId);
         event.body.allThreadsStopped = true;
         this.sendEvent(event);
-      } else {
-        await dbg.execution.resume('continue', 0);
-      }
-    });
+      });
+    } else {
+      this.resume(response, 0, 'continue');
+    }
   }
 
   /** Kills what this session started, synchronously (process exit, SIGTERM from the client). */
@@ -195,9 +209,9 @@ export class HvdbgSession extends LoggingDebugSession {
     this.log(`hvdbg: ${message} The debug session has ended.\n`, 'stderr');
     const dbg = this.dbg;
     dbg?.execution.dispose();
-    dbg?.connection.gdb.kill();
-    void this.qemu?.dispose();
-    this.sendEvent(new TerminatedEvent());
+    void Promise.all([dbg?.connection.gdb.killAndWait(), this.qemu?.dispose()]).finally(() =>
+      this.sendEvent(new TerminatedEvent()),
+    );
   }
 
   protected override disconnectRequest(
@@ -236,8 +250,7 @@ export class HvdbgSession extends LoggingDebugSession {
     this.runUnconnected(response, async () => {
       this.ended = true;
       this.dbg?.execution.dispose();
-      this.dbg?.connection.gdb.kill();
-      await this.qemu?.dispose();
+      await Promise.all([this.dbg?.connection.gdb.killAndWait(), this.qemu?.dispose()]);
       this.sendEvent(new TerminatedEvent());
     });
   }
@@ -295,35 +308,40 @@ export class HvdbgSession extends LoggingDebugSession {
   }
 
   protected override continueRequest(response: DebugProtocol.ContinueResponse): void {
-    this.run(response, async (dbg) => {
-      await dbg.execution.resume('continue', 0);
-      return { allThreadsContinued: true };
-    });
+    this.resume(response, 0, 'continue');
   }
 
-  private step(response: Response, threadId: number, kind: StepKind): void {
-    this.run(response, (dbg) => dbg.execution.resume(kind, threadId));
+  /** A resume (continue or step): its stop is sent only after its response (see ExecutionService). */
+  private resume(response: Response, threadId: number, kind: 'continue' | StepKind): void {
+    this.run(
+      response,
+      async (dbg) => {
+        await dbg.execution.resume(kind, threadId);
+        return kind === 'continue' ? { allThreadsContinued: true } : undefined;
+      },
+      (dbg) => dbg.execution.responded(),
+    );
   }
 
   protected override nextRequest(
     response: DebugProtocol.NextResponse,
     args: DebugProtocol.NextArguments,
   ): void {
-    this.step(response, args.threadId, args.granularity === 'instruction' ? 'next-instruction' : 'next');
+    this.resume(response, args.threadId, args.granularity === 'instruction' ? 'next-instruction' : 'next');
   }
 
   protected override stepInRequest(
     response: DebugProtocol.StepInResponse,
     args: DebugProtocol.StepInArguments,
   ): void {
-    this.step(response, args.threadId, args.granularity === 'instruction' ? 'step-instruction' : 'step');
+    this.resume(response, args.threadId, args.granularity === 'instruction' ? 'step-instruction' : 'step');
   }
 
   protected override stepOutRequest(
     response: DebugProtocol.StepOutResponse,
     args: DebugProtocol.StepOutArguments,
   ): void {
-    this.step(response, args.threadId, 'finish');
+    this.resume(response, args.threadId, 'finish');
   }
 
   protected override pauseRequest(response: DebugProtocol.PauseResponse): void {

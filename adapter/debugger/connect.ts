@@ -101,7 +101,7 @@ export async function connectToStub(
     const stub = await detectStub(gdb);
     return { gdb, stub, address };
   } catch (error) {
-    gdb.kill();
+    await gdb.killAndWait();
     throw error;
   }
 }

@@ -32,6 +32,9 @@ const HEARTBEAT_MS = 500;
 export class ExecutionService extends EventEmitter<ExecutionEvents> {
   state: 'running' | 'stopped' = 'stopped';
   private pausing = false;
+  /** Resumes requested by the client whose DAP response is not sent yet: their stops must wait. */
+  private pendingResumes = 0;
+  private heldStops: StopInfo[] = [];
   private heartbeat: NodeJS.Timeout | undefined;
 
   constructor(
@@ -42,10 +45,11 @@ export class ExecutionService extends EventEmitter<ExecutionEvents> {
   ) {
     super();
     gdb.on('running', () => {
-      const wasStopped = this.state === 'stopped';
+      const unrequested = this.state === 'stopped' && this.pendingResumes === 0;
       this.state = 'running';
       this.onResume();
-      if (wasStopped) this.emit('continued');
+      // A resume the client did not ask for (a console `continue`, a logpoint) is announced.
+      if (unrequested) this.emit('continued');
     });
     gdb.on('stopped', (record) => {
       this.state = 'stopped';
@@ -69,10 +73,31 @@ export class ExecutionService extends EventEmitter<ExecutionEvents> {
     this.heartbeat = undefined;
   }
 
+  /**
+   * Resumes the guest for a client request. The stop it causes is held back until {@link responded} is
+   * called: VS Code marks the thread running when the response arrives, so a stop sent before the
+   * response would be overwritten.
+   */
   async resume(kind: 'continue' | StepKind, threadId: number): Promise<void> {
+    this.pendingResumes++;
     this.onResume();
+    this.state = 'running';
     if (kind === 'continue') await continueAll(this.gdb);
     else await step(this.gdb, kind, threadId);
+  }
+
+  /** The response to a {@link resume} request has been sent (or the request failed). */
+  responded(): void {
+    this.pendingResumes = Math.max(0, this.pendingResumes - 1);
+    if (this.pendingResumes > 0) return;
+    const held = this.heldStops;
+    this.heldStops = [];
+    for (const stop of held) this.emit('stopped', stop);
+  }
+
+  private report(stop: StopInfo): void {
+    if (this.pendingResumes > 0) this.heldStops.push(stop);
+    else this.emit('stopped', stop);
   }
 
   /** Stops every vCPU. The stop arrives as a `stopped` event with reason `pause`. */
@@ -87,10 +112,11 @@ export class ExecutionService extends EventEmitter<ExecutionEvents> {
     const logMessage = number === undefined ? undefined : this.breakpoints.logMessageOf(number);
     if (logMessage !== undefined && !this.pausing) {
       this.emit('output', `${await this.interpolate(logMessage, record.threadId)}\n`);
+      this.state = 'running';
       await continueAll(this.gdb).catch((error: unknown) => this.emit('output', `hvdbg: ${String(error)}\n`));
       return;
     }
-    this.emit('stopped', this.describe(record));
+    this.report(this.describe(record));
   }
 
   private describe(record: StopRecord): StopInfo {

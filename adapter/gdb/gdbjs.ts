@@ -37,6 +37,17 @@ export interface TextStream {
   each(listener: (text: string) => void): unknown;
 }
 
+interface ParsedRecord {
+  readonly type?: string;
+  readonly state?: string;
+  readonly data?: Record<string, unknown>;
+}
+
+/** gdb-js's GDB/MI record parser, for the lines hvdbg reads itself (see GdbBackend's fast path). */
+export function parseMIRecord(line: string): ParsedRecord {
+  return (gdbjs as unknown as { _parseMI(line: string): ParsedRecord })._parseMI(line);
+}
+
 /** Wraps a spawned gdb (`--interpreter=mi3`) in gdb-js, with the Node 20 stdin shim applied. */
 export function wrapGdbProcess(child: ChildProcessWithoutNullStreams): GdbJs {
   const stdin = {

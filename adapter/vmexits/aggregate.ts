@@ -1,0 +1,66 @@
+/**
+ * Entry points for exit statistics: from events (`aggregate`), or straight from trace bytes
+ * (`StatsBuilder`, `aggregateStream`), which scan into a reused record and build no event objects.
+ */
+import { type AggregateOptions, Aggregator } from './aggregator';
+import type { TraceEvent } from './events';
+import type { KvmStats } from './kvm-stats';
+import { RecordScanner } from './parser';
+import { ReasonInterner } from './reason-intern';
+
+export type { AggregateOptions } from './aggregator';
+
+export interface StreamOptions extends AggregateOptions {
+  /** Longest line kept whole, bytes (default 65536). */
+  readonly maxLineBytes?: number;
+}
+
+/** Statistics of already-parsed events (e.g. from `parseTraceText`). */
+export function aggregate(events: Iterable<TraceEvent>, options: AggregateOptions = {}): KvmStats {
+  const agg = new Aggregator(options);
+  for (const ev of events) agg.addEvent(ev);
+  return agg.finish();
+}
+
+/** Push-style: feed trace bytes with `push`, then `finish` for the statistics. */
+export class StatsBuilder {
+  private readonly scanner: RecordScanner;
+  private readonly agg: Aggregator;
+
+  constructor(options: StreamOptions = {}) {
+    const reasons = options.reasons ?? new ReasonInterner();
+    const agg = new Aggregator({ ...options, reasons });
+    this.agg = agg;
+    this.scanner = new RecordScanner((rec, b, start, end) => agg.addRecord(rec, b, start, end), {
+      reasons,
+      ...(options.maxLineBytes === undefined ? {} : { maxLineBytes: options.maxLineBytes }),
+    });
+  }
+
+  push(chunk: Buffer | Uint8Array | string): void {
+    this.scanner.push(chunk);
+  }
+
+  /** Flushes the last line and returns the statistics. Call once. */
+  finish(): KvmStats {
+    this.scanner.end();
+    return this.agg.finish();
+  }
+}
+
+/** Statistics of a readable stream of trace text (e.g. `fs.createReadStream(path)`). */
+export async function aggregateStream(
+  input: AsyncIterable<Buffer | Uint8Array | string>,
+  options: StreamOptions = {},
+): Promise<KvmStats> {
+  const b = new StatsBuilder(options);
+  for await (const chunk of input) b.push(chunk);
+  return b.finish();
+}
+
+/** Statistics of a whole string or Buffer. */
+export function aggregateText(text: string | Buffer, options: StreamOptions = {}): KvmStats {
+  const b = new StatsBuilder(options);
+  b.push(text);
+  return b.finish();
+}
