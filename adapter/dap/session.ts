@@ -5,7 +5,7 @@
 import {
   ContinuedEvent,
   InitializedEvent,
-  LoggingDebugSession,
+  DebugSession,
   OutputEvent,
   ProgressEndEvent,
   ProgressStartEvent,
@@ -24,7 +24,7 @@ import { blameOf, userMessage } from './errors';
 
 type Response = DebugProtocol.Response;
 
-export class HvdbgSession extends LoggingDebugSession {
+export class HvdbgSession extends DebugSession {
   private dbg: Debugger | undefined;
   private qemu: LaunchedQemu | undefined;
   private config: CommonArguments | undefined;

@@ -66,7 +66,7 @@ export class GdbBackend extends EventEmitter<GdbBackendEvents> {
     // straight off gdb's stdout: gdb-js's stream pipeline adds about 0.4 ms to every step (measured in
     // bench/attach-step.bench.ts), which is more than gdb's own stepi costs. gdb-js still owns writing,
     // its command queue, and the console/log/target streams.
-    child.stdout.on('data', (chunk: Buffer) => this.scanStdout(chunk));
+    child.stdout.prependListener('data', (chunk: Buffer) => this.scanStdout(chunk));
     this.gdb.on('notify', (record) => this.emit('notify', record));
     this.gdb.consoleStream.each((text) => {
       if (this.consoleCapture !== undefined) this.consoleCapture.push(text);
