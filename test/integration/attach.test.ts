@@ -4,6 +4,8 @@
  * own `x` and the guest's console.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
@@ -39,6 +41,19 @@ function parseInfoRegisters(text: string): Map<number, Map<string, bigint>> {
   }
   return cpus;
 }
+
+/** The 1-based line of `text` in kvm_emulate_hypercall (arch/x86/kvm/x86.c): breakpoints by marker, not number. */
+function hypercallLine(sourceRoot: string, text: string): { file: string; line: number } {
+  const file = join(sourceRoot, 'arch/x86/kvm/x86.c');
+  const lines = readFileSync(file, 'utf8').split('\n');
+  const start = lines.findIndex((l) => l.startsWith('int kvm_emulate_hypercall('));
+  const line = lines.findIndex((l, i) => i > start && l.includes(text)) + 1;
+  assert.ok(start >= 0 && line > 0, `'${text}' not found in ${file}`);
+  return { file, line };
+}
+
+/** Every hypercall of the lab passes here, with `nr` live: the CPL check. */
+const CPL_CHECK = 'if (static_call(kvm_x86_get_cpl)(vcpu) != 0) {';
 
 function hexValue(variable: DebugProtocol.Variable | undefined): bigint {
   assert.ok(variable, 'register missing');
@@ -265,6 +280,68 @@ describe('attach to the lab guest', { timeout: 600_000 }, () => {
     assert.match(await repl(dc, 'hv help'), /hv regs/);
     assert.match(await repl(dc, 'hv regs'), /cr0\s+0x[0-9a-f]+/);
     assert.match(await repl(dc, 'info threads'), /CPU#1/);
+  });
+
+  test('a source breakpoint with a condition stops on the matching hypercall only', async () => {
+    const { file, line } = hypercallLine(lab.manifest.sourceRoot, CPL_CHECK);
+    const set = await dc.setBreakpointsRequest({
+      source: { path: file },
+      breakpoints: [{ line, condition: 'nr == 5' }],
+    });
+    const bp = set.body.breakpoints[0];
+    assert.equal(bp?.verified, true, JSON.stringify(set.body.breakpoints));
+    assert.equal(bp.line, line);
+    for (let i = 0; i < 3; i++) {
+      const hit = await stopAfter(dc, () => dc.continueRequest({ threadId: 0 }));
+      assert.equal(hit.body.reason, 'breakpoint');
+      assert.deepEqual(hit.body.hitBreakpointIds, [bp.id]);
+      const top = await topFrame(dc, hit.body.threadId ?? 0);
+      assert.equal(top.source?.path, file);
+      assert.equal(top.line, line);
+      assert.equal(top.instructionPointerReference, bp.instructionReference);
+      const nr = await dc.evaluateRequest({ expression: 'nr', frameId: top.id, context: 'hover' });
+      assert.equal(BigInt(nr.body.result), 5n, 'KVM_HC_KICK_CPU only');
+    }
+    await dc.setBreakpointsRequest({ source: { path: file }, breakpoints: [] });
+  });
+
+  test('a logpoint prints without stopping; a hit count stops on the N-th hit', async () => {
+    const { file, line } = hypercallLine(lab.manifest.sourceRoot, CPL_CHECK);
+    const logged: string[] = [];
+    const onOutput = (e: DebugProtocol.OutputEvent): void => {
+      if (e.body.output.startsWith('hypercall ')) logged.push(e.body.output);
+    };
+    dc.on('output', onOutput);
+    await dc.setBreakpointsRequest({
+      source: { path: file },
+      breakpoints: [{ line, logMessage: 'hypercall {nr}' }],
+    });
+    const counted = await dc.setFunctionBreakpointsRequest({
+      breakpoints: [{ name: 'kvm_emulate_hypercall', hitCondition: '7' }],
+    });
+    assert.equal(counted.body.breakpoints[0]?.verified, true);
+    const hit = await stopAfter(dc, () => dc.continueRequest({ threadId: 0 }));
+    dc.removeListener('output', onOutput);
+    assert.equal(hit.body.reason, 'function breakpoint');
+    // Six calls passed the function breakpoint without stopping; the logpoint printed each of them.
+    assert.equal(logged.length, 6, logged.join(''));
+    for (const text of logged) assert.match(text, /^hypercall (11|5|18193)\n$/);
+    await dc.setBreakpointsRequest({ source: { path: file }, breakpoints: [] });
+    await dc.setFunctionBreakpointsRequest({ breakpoints: [] });
+  });
+
+  test('an instruction breakpoint stops at its address', async () => {
+    const address = await repl(dc, 'output/x &kvm_emulate_hypercall');
+    const breakpoints = [{ instructionReference: address.trim() }];
+    const set = (await dc.customRequest('setInstructionBreakpoints', {
+      breakpoints,
+    })) as DebugProtocol.SetInstructionBreakpointsResponse;
+    assert.equal(set.body.breakpoints[0]?.verified, true, JSON.stringify(set.body.breakpoints));
+    const hit = await stopAfter(dc, () => dc.continueRequest({ threadId: 0 }));
+    assert.equal(hit.body.reason, 'instruction breakpoint');
+    const top = await topFrame(dc, hit.body.threadId ?? 0);
+    assert.equal(BigInt(top.instructionPointerReference ?? '0'), BigInt(address.trim()));
+    await dc.customRequest('setInstructionBreakpoints', { breakpoints: [] });
   });
 
   test('detach leaves the guest running', async () => {
