@@ -24,6 +24,9 @@ import { blameOf, userMessage } from './errors';
 
 type Response = DebugProtocol.Response;
 
+/** How long a step's response may wait for the step's stop, to be sent together (ms). */
+const STEP_RESPONSE_WAIT_MS = 20;
+
 export class HvdbgSession extends DebugSession {
   private dbg: Debugger | undefined;
   private qemu: LaunchedQemu | undefined;
@@ -317,7 +320,9 @@ export class HvdbgSession extends DebugSession {
       response,
       async (dbg) => {
         await dbg.execution.resume(kind, threadId);
-        return kind === 'continue' ? { allThreadsContinued: true } : undefined;
+        if (kind === 'continue') return { allThreadsContinued: true };
+        await dbg.execution.stopOrTimeout(STEP_RESPONSE_WAIT_MS);
+        return undefined;
       },
       (dbg) => dbg.execution.responded(),
     );

@@ -35,6 +35,7 @@ export class ExecutionService extends EventEmitter<ExecutionEvents> {
   /** Resumes requested by the client whose DAP response is not sent yet: their stops must wait. */
   private pendingResumes = 0;
   private heldStops: StopInfo[] = [];
+  private stopHeld: (() => void) | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
 
   constructor(
@@ -96,8 +97,29 @@ export class ExecutionService extends EventEmitter<ExecutionEvents> {
   }
 
   private report(stop: StopInfo): void {
-    if (this.pendingResumes > 0) this.heldStops.push(stop);
-    else this.emit('stopped', stop);
+    if (this.pendingResumes > 0) {
+      this.heldStops.push(stop);
+      this.stopHeld?.();
+    } else {
+      this.emit('stopped', stop);
+    }
+  }
+
+  /**
+   * Resolves when a stop is held back for a pending response, or after `ms`. A step usually ends within
+   * a millisecond: answering it together with its stop keeps the client idle while gdb and QEMU work.
+   */
+  stopOrTimeout(ms: number): Promise<void> {
+    if (this.heldStops.length > 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.stopHeld = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.stopHeld = done;
+    });
   }
 
   /** Stops every vCPU. The stop arrives as a `stopped` event with reason `pause`. */

@@ -7,6 +7,7 @@ import type { TraceEvent } from './events';
 import type { KvmStats } from './kvm-stats';
 import { RecordScanner } from './parser';
 import { ReasonInterner } from './reason-intern';
+import { exitReason } from './reasons';
 
 export type { AggregateOptions } from './aggregator';
 
@@ -18,8 +19,30 @@ export interface StreamOptions extends AggregateOptions {
 /** Statistics of already-parsed events (e.g. from `parseTraceText`). */
 export function aggregate(events: Iterable<TraceEvent>, options: AggregateOptions = {}): KvmStats {
   const agg = new Aggregator(options);
-  for (const ev of events) agg.addEvent(ev);
+  for (const ev of events) addEvent(agg, ev);
   return agg.finish();
+}
+
+/** Adds one event to an aggregator (the object counterpart of `Aggregator.addRecord`). */
+export function addEvent(agg: Aggregator, ev: TraceEvent): void {
+  switch (ev.kind) {
+    case 'unparsed':
+      if (agg.unparsed()) agg.unparsedSamples.push(ev);
+      return;
+    case 'lost':
+      return agg.lost(ev.count);
+    case 'exit': {
+      const info = ev.isa !== 'unknown' && ev.code !== null ? (exitReason(ev.isa, ev.code) ?? null) : null;
+      const key = agg.reasons.key(ev.reason, ev.isa, ev.code, info);
+      const hi = Number((ev.rip >> 32n) & 0xffffffffn);
+      const lo = Number(ev.rip & 0xffffffffn);
+      return agg.exit(ev.pid, ev.tsNs, key.id, key.isa, ev.vcpu ?? -1, hi, lo);
+    }
+    case 'entry':
+      return agg.entry(ev.pid, ev.tsNs, ev.vcpu);
+    default:
+      return agg.other(ev.kind, ev.tsNs);
+  }
 }
 
 /** Push-style: feed trace bytes with `push`, then `finish` for the statistics. */

@@ -5,12 +5,13 @@
  */
 import { printable } from './bytes';
 import { DurationStats } from './duration-stats';
-import type { TraceEvent, UnparsedLine } from './events';
+import type { UnparsedLine } from './events';
+import type { ExitIsa } from './reason-types';
 import type { KvmStats } from './kvm-stats';
 import { finishStats } from './finish';
-import { type DropCounts, ThreadPairing } from './pairing';
+import type { DropCounts } from './pairing';
+import { ThreadTable } from './thread-table';
 import { ReasonInterner } from './reason-intern';
-import { exitReason } from './reasons';
 import { K, type ScanRecord } from './record';
 import { RipCounter } from './rip-counter';
 
@@ -62,23 +63,17 @@ export class Aggregator {
   readonly eventCounts: Record<string, number> = {};
   readonly unparsedSamples: UnparsedLine[] = [];
   outOfOrder = 0;
-  threadsEvicted = 0;
-  private readonly threads = new Map<number, ThreadPairing>();
+  private readonly threads: ThreadTable;
   /** `vcpus` for ids -1..254, by id + 1. */
   private readonly vcpuFast: VcpuAcc[] = [];
-  private lastPid = -2;
-  private lastThread: ThreadPairing | null = null;
   private lastTs = -Infinity;
-  private readonly window: number;
-  private readonly maxThreads: number;
   private readonly maxVcpus: number;
   private readonly maxSamples: number;
   private readonly sink: (reasonId: number, ns: number, vcpu: number) => void;
 
   constructor(options: AggregateOptions = {}) {
     this.reasons = options.reasons ?? new ReasonInterner();
-    this.window = options.window ?? 16;
-    this.maxThreads = options.maxThreads ?? 65536;
+    this.threads = new ThreadTable(options.window ?? 16, options.maxThreads ?? 65536, this.drops);
     this.maxVcpus = options.maxVcpus ?? 4096;
     this.maxSamples = options.unparsedSamples ?? 20;
     this.rips = new RipCounter(options.ripCapacity ?? 4096);
@@ -90,28 +85,16 @@ export class Aggregator {
 
   /** Adds one scanned line; `b[start, end)` is the line (used only for unparsed samples). */
   addRecord(rec: ScanRecord, b: Buffer, start: number, end: number): void {
-    const c = this.counts;
-    c.lines++;
     const k = rec.kind;
-    if (k === K.exit || k === K.entry) {
-      c.events++;
-      this.time(rec.tsNs);
-      const t = this.thread(rec.pid);
-      if (k === K.entry) {
-        t.entry(rec.tsNs, rec.vcpu, this.sink, this.drops);
-        return;
-      }
+    if (k === K.exit) {
       const r = rec.reason;
-      if (r === null) return;
-      this.exit(t, rec.tsNs, r.key.id, r.key.isa, rec.vcpu, rec.w0h, rec.w0l);
+      if (r !== null) this.exit(rec.pid, rec.tsNs, r.key.id, r.key.isa, rec.vcpu, rec.w0h, rec.w0l);
+    } else if (k === K.entry) {
+      this.entry(rec.pid, rec.tsNs, rec.vcpu);
     } else if (k >= K.other) {
-      c.events++;
-      this.time(rec.tsNs);
-      const name = KIND_NAMES[k] ?? 'other';
-      this.eventCounts[name] = (this.eventCounts[name] ?? 0) + 1;
+      this.other(KIND_NAMES[k] ?? 'other', rec.tsNs);
     } else if (k === K.unparsed) {
-      c.unparsed++;
-      if (this.unparsedSamples.length < this.maxSamples) {
+      if (this.unparsed()) {
         this.unparsedSamples.push({
           kind: 'unparsed',
           lineNo: rec.lineNo,
@@ -122,56 +105,20 @@ export class Aggregator {
     } else if (k === K.lost) {
       this.lost(rec.n0 < 0 ? null : rec.n0);
     } else {
-      c.skipped++;
+      this.counts.lines++;
+      this.counts.skipped++;
     }
-  }
-
-  /** Adds one event (for events built elsewhere, e.g. by `TraceParser`). */
-  addEvent(ev: TraceEvent): void {
-    const c = this.counts;
-    c.lines++;
-    switch (ev.kind) {
-      case 'unparsed':
-        c.unparsed++;
-        if (this.unparsedSamples.length < this.maxSamples) this.unparsedSamples.push(ev);
-        return;
-      case 'lost':
-        this.lost(ev.count);
-        return;
-      case 'exit': {
-        c.events++;
-        this.time(ev.tsNs);
-        const info = ev.isa !== 'unknown' && ev.code !== null ? (exitReason(ev.isa, ev.code) ?? null) : null;
-        const key = this.reasons.key(ev.reason, ev.isa, ev.code, info);
-        const hi = Number((ev.rip >> 32n) & 0xffffffffn);
-        const lo = Number(ev.rip & 0xffffffffn);
-        this.exit(this.thread(ev.pid), ev.tsNs, key.id, key.isa, ev.vcpu ?? -1, hi, lo);
-        return;
-      }
-      case 'entry':
-        c.events++;
-        this.time(ev.tsNs);
-        this.thread(ev.pid).entry(ev.tsNs, ev.vcpu, this.sink, this.drops);
-        return;
-      default:
-        c.events++;
-        this.time(ev.tsNs);
-        this.eventCounts[ev.kind] = (this.eventCounts[ev.kind] ?? 0) + 1;
-    }
-  }
-
-  /** Counts a blank, comment or header line (for callers feeding events, which have none). */
-  addSkipped(n = 1): void {
-    this.counts.lines += n;
-    this.counts.skipped += n;
   }
 
   /** Ends the trace: flushes pending exits/entries and builds the statistics. Call once. */
   finish(): KvmStats {
-    for (const t of this.threads.values()) t.flush(this.drops);
-    this.threads.clear();
-    this.lastThread = null;
+    this.threads.flushAll();
     return finishStats(this);
+  }
+
+  /** Threads whose pairing state was dropped to stay within `maxThreads`. */
+  get threadsEvicted(): number {
+    return this.threads.evicted;
   }
 
   /** The accumulators of `vcpu` (vCPUs past `maxVcpus` share -1's). */
@@ -188,15 +135,10 @@ export class Aggregator {
     return v;
   }
 
-  private exit(
-    t: ThreadPairing,
-    ts: number,
-    id: number,
-    isa: string,
-    vcpu: number,
-    hi: number,
-    lo: number,
-  ): void {
+  /** A `kvm_exit` of thread `pid` with reason key `id`, guest RIP `hi:lo` (u32 halves). */
+  exit(pid: number, ts: number, id: number, isa: ExitIsa, vcpu: number, hi: number, lo: number): void {
+    this.event(ts);
+    const t = this.threads.get(pid);
     if (isa === 'vmx') this.isaExits.vmx++;
     else if (isa === 'svm') this.isaExits.svm++;
     const v = this.vcpu(vcpu >= 0 ? vcpu : t.lastVcpu);
@@ -205,33 +147,37 @@ export class Aggregator {
     t.exit(ts, id, vcpu, this.sink, this.drops);
   }
 
-  private lost(count: number | null): void {
-    this.counts.lostMarkers++;
-    if (count === null) this.counts.lostUnknown++;
-    else this.counts.lostEvents += count;
+  /** A `kvm_entry` of thread `pid`. */
+  entry(pid: number, ts: number, vcpu: number): void {
+    this.event(ts);
+    this.threads.get(pid).entry(ts, vcpu, this.sink, this.drops);
   }
 
-  private time(ts: number): void {
+  /** Another decoded event. */
+  other(kind: string, ts: number): void {
+    this.event(ts);
+    this.eventCounts[kind] = (this.eventCounts[kind] ?? 0) + 1;
+  }
+
+  /** Counts an unparsed line; true when its sample should be kept. */
+  unparsed(): boolean {
+    this.counts.lines++;
+    this.counts.unparsed++;
+    return this.unparsedSamples.length < this.maxSamples;
+  }
+
+  lost(count: number | null): void {
+    const c = this.counts;
+    c.lines++;
+    c.lostMarkers++;
+    if (count === null) c.lostUnknown++;
+    else c.lostEvents += count;
+  }
+
+  private event(ts: number): void {
+    this.counts.lines++;
+    this.counts.events++;
     if (ts < this.lastTs) this.outOfOrder++;
     else this.lastTs = ts;
-  }
-
-  private thread(pid: number): ThreadPairing {
-    if (pid === this.lastPid && this.lastThread !== null) return this.lastThread;
-    let t = this.threads.get(pid);
-    if (t === undefined) {
-      if (this.threads.size >= this.maxThreads) {
-        const [oldPid, old] = this.threads.entries().next().value as [number, ThreadPairing];
-        old.flush(this.drops);
-        this.threads.delete(oldPid);
-        if (oldPid === this.lastPid) this.lastThread = null;
-        this.threadsEvicted++;
-      }
-      t = new ThreadPairing(this.window);
-      this.threads.set(pid, t);
-    }
-    this.lastPid = pid;
-    this.lastThread = t;
-    return t;
   }
 }

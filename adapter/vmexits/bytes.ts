@@ -18,11 +18,6 @@ for (let c = 0; c < 256; c++) {
   else if ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x66) HEX[c] = (c | 0x20) - 0x57;
 }
 
-/** Value of a hex digit, or -1. */
-export function hexValue(c: number | undefined): number {
-  return c === undefined ? -1 : (HEX[c] as number);
-}
-
 /** Skips spaces and tabs. */
 export function skipSpaces(b: Buffer, i: number, end: number): number {
   while (i < end && (b[i] === 0x20 || b[i] === 0x09)) i++;
@@ -85,21 +80,6 @@ export function hex(b: Buffer, i: number, end: number): number {
   if (i === s) return -1;
   num.hi = hi;
   num.lo = lo;
-  num.digits = i - s;
-  return i;
-}
-
-/**
- * Checks hex digits (optional `0x`) without computing their value: returns the index after them,
- * or -1; `num.digits` counts them (values of more than 16 digits are rejected, as `hex` does).
- */
-export function hexSpan(b: Buffer, i: number, end: number): number {
-  if (b[i] === 0x30 && (b[i + 1] === 0x78 || b[i + 1] === 0x58)) i += 2;
-  const s = i;
-  while (i < end && (HEX[b[i] as number] as number) >= 0) i++;
-  let z = s;
-  while (z < i - 16 && b[z] === 0x30) z++;
-  if (i === s || i - z > 16) return -1;
   num.digits = i - s;
   return i;
 }

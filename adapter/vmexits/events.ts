@@ -48,7 +48,7 @@ export interface ExitEvent extends LineFields {
   readonly flags: number;
   /** Guest RIP at the exit. */
   readonly rip: bigint;
-  /** VMX exit qualification / SVM EXITINFO1; null when the line had no info. */
+  /** VMX exit qualification / SVM EXITINFO1; null when the line had no info (or, extended layout, malformed digits). */
   readonly info1: bigint | null;
   /** VMX: IDT-vectoring info (`extended`) or VM-exit interruption info (older); SVM: EXITINFO2. */
   readonly info2: bigint | null;
@@ -63,7 +63,7 @@ export interface ExitEvent extends LineFields {
 export interface EntryEvent extends LineFields {
   readonly kind: 'entry';
   readonly vcpu: number;
-  /** Guest RIP at entry, or null before Linux 5.9. */
+  /** Guest RIP at entry, or null before Linux 5.9 (or when its digits are malformed). */
   readonly rip: bigint | null;
   readonly immediateExit: boolean;
   /** Entering L2 (`[guest]`). */

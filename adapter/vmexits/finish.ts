@@ -100,7 +100,7 @@ function topRips(agg: Aggregator, keyOf: (id: number) => RowKey): RipStats[] {
   for (const [hi, lo, id, count] of agg.rips.entries()) {
     const rip = toBig(hi, lo);
     let m = byRip.get(rip);
-    if (m === undefined) byRip.set(rip, (m = new Map()));
+    if (m === undefined) byRip.set(rip, (m = new Map<string, number>()));
     const name = keyOf(id).name;
     m.set(name, (m.get(name) ?? 0) + count);
   }

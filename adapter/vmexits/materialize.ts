@@ -53,10 +53,11 @@ export function materialize(
   };
   if ((rec.wmask & LAZY_INFO) !== 0) readExtendedInfo(b, rec);
   if ((rec.wmask & LAZY_RIP) !== 0) {
-    hex(b, rec.textStart, rec.textEnd);
+    const e = hex(b, rec.textStart, rec.textEnd);
+    const ok = e >= 0 && (e === rec.textEnd || b[e] === 0x20 || b[e] === 0x5b);
     rec.w0h = num.hi;
     rec.w0l = num.lo;
-    rec.wmask = 1;
+    rec.wmask = ok ? 1 : 0;
   }
   const w0 = toBig(rec.w0h, rec.w0l);
   switch (k) {
@@ -75,8 +76,8 @@ export function materialize(
         rip: w0,
         info1: has ? toBig(rec.w1h, rec.w1l) : null,
         info2: has ? toBig(rec.w2h, rec.w2l) : null,
-        intrInfo: ext ? rec.n0 : null,
-        errorCode: ext ? rec.n1 : null,
+        intrInfo: ext && has ? rec.n0 : null,
+        errorCode: ext && has ? rec.n1 : null,
         layout: LAYOUTS[rec.layout] ?? 'legacy',
       };
     }

@@ -23,21 +23,21 @@ const POW10 = [1e9, 1e8, 1e7, 1e6, 1e5, 1e4, 1e3, 100, 10, 1];
  */
 export function scanPrefix(b: Buffer, start: number, end: number, rec: ScanRecord): number {
   const i = skipSpaces(b, start, end);
-  // The CPU column: the first ` [digits]`.
-  let j = i + 1;
+  // The CPU column: the first ` [digits]`. Lines of one thread share a layout, so first try where
+  // the previous line had it (`rec.cpuHint`, an offset from the line start).
+  let j = start + rec.cpuHint;
   let k = -1;
   let c = 0;
-  for (; j < end; j++) {
-    if (b[j] !== LBRACK || b[j - 1] !== SPACE) continue;
-    let v = 0;
-    for (k = j + 1; k < end && (c = b[k] as number) >= 0x30 && c <= 0x39; k++) v = v * 10 + (c - 0x30);
-    if (k > j + 1 && k - j < 9 && b[k] === RBRACK) {
-      rec.cpu = v;
-      break;
+  if (j > i && j < end && b[j] === LBRACK && b[j - 1] === SPACE) k = cpuField(b, j, end, rec);
+  if (k < 0) {
+    for (j = i + 1; j < end; j++) {
+      if (b[j] !== LBRACK || b[j - 1] !== SPACE) continue;
+      k = cpuField(b, j, end, rec);
+      if (k >= 0) break;
     }
-    k = -1;
   }
   if (k < 0) return fail(rec, 'no [cpu] field');
+  rec.cpuHint = j - start;
   // Back from `[` over spaces, an optional `(TGID)`, then PID (or PID/TID).
   let e = j;
   while (e > i && b[e - 1] === SPACE) e--;
@@ -112,6 +112,17 @@ export function scanPrefix(b: Buffer, start: number, end: number, rec: ScanRecor
   rec.nameEnd = p - 1;
   while (p < end && b[p] === SPACE) p++;
   return p;
+}
+
+/** Reads `[digits]` at `j` into `rec.cpu`; returns the index of `]`, or -1. */
+function cpuField(b: Buffer, j: number, end: number, rec: ScanRecord): number {
+  let v = 0;
+  let k = j + 1;
+  let c = 0;
+  for (; k < end && (c = b[k] as number) >= 0x30 && c <= 0x39; k++) v = v * 10 + (c - 0x30);
+  if (k === j + 1 || k - j > 8 || b[k] !== RBRACK) return -1;
+  rec.cpu = v;
+  return k;
 }
 
 function fail(rec: ScanRecord, why: string): number {

@@ -72,6 +72,8 @@ export class ScanRecord {
   flag0 = false;
   flag1 = false;
   why = '';
+  /** Offset of the previous line's `[cpu]` from its start (kept across lines; see `scanPrefix`). */
+  cpuHint = 0;
 
   /** Clears the per-event fields before a line is scanned. */
   reset(lineNo: number): void {

@@ -10,7 +10,7 @@
  * `kvm_entry`: `vcpu %u`, `vcpu %u, rip 0x%lx`, `vcpu %u, rip 0x%lx[immediate exit]`,
  * `vcpu %u, rip 0x%lx inj 0x%08x inj_error_code 0x%08x%s%s`, and the plugin's `vcpu %u rip 0x%llx`.
  */
-import { allHex, ascii, dec, hex, hexSpan, lit, num, skipSpaces } from './bytes';
+import { allHex, ascii, dec, hex, lit, num, skipSpaces } from './bytes';
 import type { ReasonInterner } from './reason-intern';
 import { K, LAYOUT, type ScanRecord } from './record';
 
@@ -74,7 +74,8 @@ export function scanExit(b: Buffer, p: number, end: number, rec: ScanRecord, rea
   if (p >= end) return;
   if (b[p] === 0x69 && b[p + 4] === 0x31 && lit(b, p, end, INFO1) > 0) {
     // Fixed widths: `info1 0x` 16 ` info2 0x` 16 ` intr_info 0x` 8 ` error_code 0x` 8 (92 bytes).
-    // The values are read when an event object is built (`readExtendedInfo`).
+    // The values are read, and their digits checked, when an event object is built
+    // (`readExtendedInfo`); statistics do not need them.
     rec.layout = LAYOUT.extended;
     // The separators are checked at their fixed places by a few distinctive bytes each.
     if (
@@ -82,10 +83,6 @@ export function scanExit(b: Buffer, p: number, end: number, rec: ScanRecord, rea
       !at(b, p + 24, INFO2) ||
       !at(b, p + 49, INTR) ||
       !at(b, p + 70, ERR) ||
-      !allHex(b, p + 8, 16) ||
-      !allHex(b, p + 33, 16) ||
-      !allHex(b, p + 62, 8) ||
-      !allHex(b, p + 84, 8) ||
       (end - p > EXT_LEN && b[p + EXT_LEN] !== 0x20)
     ) {
       return bad(rec, 'truncated kvm_exit');
@@ -120,14 +117,12 @@ export function scanEntry(b: Buffer, p: number, end: number, rec: ScanRecord): v
   q = skipSpaces(b, q, end);
   const r = lit(b, q, end, RIP);
   if (r < 0) return;
-  q = hexSpan(b, r, end);
-  if (q < 0) return bad(rec, 'bad kvm_entry rip');
-  // Read when an event object is built: hex(b, textStart, textEnd).
+  // The RIP is read (and checked) when an event object is built: null there if malformed.
   rec.textStart = r;
-  rec.textEnd = q;
+  rec.textEnd = end;
   rec.wmask = LAZY_RIP;
   // Trailing `inj … inj_error_code …` and bracketed markers, in any order.
-  for (let i = q; i < end; i++) {
+  for (let i = r; i < end; i++) {
     if (b[i] !== 0x5b) continue;
     if (lit(b, i, end, IMMEDIATE) > 0) rec.flag0 = true;
     else if (lit(b, i, end, GUEST) > 0) rec.flag1 = true;
@@ -147,9 +142,15 @@ function at(b: Buffer, i: number, lit: Uint8Array): boolean {
   );
 }
 
-/** Reads the extended layout's info1, info2, intr_info and error_code (validated by `scanExit`). */
+/**
+ * Reads the extended layout's info1, info2, intr_info and error_code (placed by `scanExit`).
+ * When a field's digits are not all hex, the fields stay unset (the event shows them as null).
+ */
 export function readExtendedInfo(b: Buffer, rec: ScanRecord): void {
   const p = rec.textStart;
+  rec.wmask = 1;
+  if (!allHex(b, p + 8, 16) || !allHex(b, p + 33, 16) || !allHex(b, p + 62, 8) || !allHex(b, p + 84, 8))
+    return;
   hex(b, p + 8, p + 24);
   rec.w1h = num.hi;
   rec.w1l = num.lo;

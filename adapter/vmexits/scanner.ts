@@ -91,7 +91,14 @@ export function scanLine(
 }
 
 function eventKind(b: Buffer, s: number, e: number): number {
-  const cands = BY_LEN[e - s];
+  // The two hot names first: `kvm_exit`, `kvm_entry`.
+  const n = e - s;
+  if (b[s + 4] === 0x65 && b[s] === 0x6b && b[s + 1] === 0x76 && b[s + 2] === 0x6d && b[s + 3] === 0x5f) {
+    if (n === 8 && b[s + 5] === 0x78 && b[s + 6] === 0x69 && b[s + 7] === 0x74) return K.exit;
+    if (n === 9 && b[s + 5] === 0x6e && b[s + 6] === 0x74 && b[s + 7] === 0x72 && b[s + 8] === 0x79)
+      return K.entry;
+  }
+  const cands = BY_LEN[n];
   if (cands === undefined || b[s] !== 0x6b || b[s + 3] !== 0x5f) return K.other;
   const c4 = b[s + 4];
   for (const [name, kind] of cands) {
