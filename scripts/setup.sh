@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 packages=(
   qemu-system-x86 gdb busybox-static cpio gzip xz-utils zstd gcc libc6-dev binutils # the lab
   trace-cmd mawk                                                                    # traces, benchmarks
-  chromium ripgrep build-essential pkg-config libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev # code-server
+  chromium ripgrep build-essential python3                                          # code-server
 )
 missing=()
 for p in "${packages[@]}"; do

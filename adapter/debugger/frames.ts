@@ -36,7 +36,10 @@ export class FrameService {
     levels: number,
   ): Promise<DebugProtocol.StackTraceResponse['body']> {
     const count = levels > 0 ? levels : 64;
-    const frames = await listFrames(this.gdb, threadId, start, start + count - 1);
+    // gdb ends a kernel stack with a frame at address 0 below the entry point: not a frame.
+    const frames = (await listFrames(this.gdb, threadId, start, start + count - 1)).filter(
+      (f) => !((f.func === undefined || f.func === '??') && BigInt(f.addr) === 0n),
+    );
     const stackFrames = frames.map((f) => {
       const id = this.handles.create({ threadId, level: f.level, pc: f.addr });
       const name = f.func ?? `${f.addr}${f.from === undefined ? '' : ` in ${f.from}`}`;

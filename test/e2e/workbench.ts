@@ -1,0 +1,138 @@
+// Intent-level steps on VS Code's workbench page: start debugging, read the Call Stack, keep a screenshot.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Page } from 'playwright-core';
+import { repoRoot } from './codeServer';
+
+/** test-artifacts/ at the repository root (CI keeps it). */
+export function artifactsDir(): string {
+  const dir = path.join(repoRoot(), 'test-artifacts');
+  fs.mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+/** Saves a screenshot of the whole page as test-artifacts/NAME.png and returns its path. */
+export async function screenshot(page: Page, name: string): Promise<string> {
+  const file = path.join(artifactsDir(), `${name}.png`);
+  await page.screenshot({ path: file });
+  return file;
+}
+
+/** Copies a folder (e.g. VS Code's logs) into test-artifacts/NAME/, best effort. */
+export function keepFolder(folder: string, name: string): string {
+  const dest = path.join(artifactsDir(), name);
+  fs.rmSync(dest, { recursive: true, force: true });
+  if (fs.existsSync(folder)) {
+    fs.cpSync(folder, dest, { recursive: true });
+  }
+  return dest;
+}
+
+/** Gives the keyboard focus to the workbench (the editor area), so that keybindings such as F5 reach it. */
+export async function focusWorkbench(page: Page): Promise<void> {
+  const editor = page.locator('.part.editor');
+  await editor.waitFor({ state: 'visible' });
+  const box = await editor.boundingBox();
+  if (box === null) {
+    throw new Error('the editor area has no box');
+  }
+  await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+}
+
+/**
+ * Presses F5 and waits until a debug session starts (the debug toolbar shows). F5 starts the selected
+ * launch configuration only once the workbench knows a debugger (the `debuggersAvailable` context key,
+ * set when the extension host has registered the extensions), which nothing on screen tells: until the
+ * session starts, F5 is pressed again (it is bound to "start" only while no session runs, so a late first
+ * press cannot turn into "continue").
+ */
+export async function startDebugging(
+  page: Page,
+  configurationName: string,
+  timeoutMs = 90_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  // The status bar names the selected configuration once launch.json has been read.
+  await page
+    .locator('.statusbar-item', { hasText: configurationName })
+    .first()
+    .waitFor({ timeout: timeoutMs });
+  const toolbar = page.locator('.debug-toolbar');
+  for (;;) {
+    await focusWorkbench(page);
+    await page.keyboard.press('F5');
+    try {
+      await toolbar.waitFor({ state: 'visible', timeout: 3_000 });
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) {
+        throw new Error(`F5 started no debug session within ${timeoutMs / 1000} s: ${String(error)}`);
+      }
+    }
+  }
+}
+
+/** Collapses the panes of the Run and Debug view named in `titles` (e.g. "Variables", "Watch") if open. */
+export async function collapsePanes(page: Page, titles: readonly string[]): Promise<void> {
+  for (const title of titles) {
+    const header = page
+      .locator('.pane-header[aria-expanded="true"]')
+      .filter({ has: page.locator('.title', { hasText: new RegExp(`^${title}$`, 'i') }) });
+    if (await header.first().isVisible()) {
+      await header.first().click();
+      await header.first().waitFor({ state: 'hidden' });
+    }
+  }
+}
+
+export interface CallStackExpectation {
+  /** Thread labels that must all show, e.g. ["vCPU 0", "vCPU 1"]. */
+  threads: readonly string[];
+  /** The thread whose frames are wanted: expanded if collapsed. */
+  expand: string;
+  /** Must match the view's text once `expand` is expanded (a frame's function name). */
+  frame: RegExp;
+  timeoutMs: number;
+}
+
+/**
+ * Waits until the CALL STACK view shows the threads and, under `expand`, a frame matching `frame`; returns
+ * the view's text. On timeout the error says what the view showed instead. The view renders only the rows
+ * that fit: give it room (collapsePanes) when the stack is deep.
+ */
+export async function waitForCallStack(page: Page, expected: CallStackExpectation): Promise<string> {
+  const deadline = Date.now() + expected.timeoutMs;
+  const left = (): number => Math.max(1_000, deadline - Date.now());
+  const tree = page.locator('.debug-call-stack');
+  const shown = async (): Promise<string> =>
+    (await tree.allInnerTexts().catch(() => [])).join('\n').trim() || '(no Call Stack view)';
+  const threadRow = (name: string) =>
+    tree.locator('.monaco-list-row', { has: page.locator('.thread .name', { hasText: name }) }).first();
+  try {
+    // Run and Debug opens by itself when the session stops; open it if it does not.
+    if (!(await tree.isVisible())) {
+      await tree.waitFor({ state: 'visible', timeout: Math.min(left(), 15_000) }).catch(async () => {
+        await page.keyboard.press('Control+Shift+D');
+        await tree.waitFor({ state: 'visible', timeout: left() });
+      });
+    }
+    for (const name of expected.threads) {
+      await threadRow(name).waitFor({ state: 'visible', timeout: left() });
+    }
+    const row = threadRow(expected.expand);
+    await row.waitFor({ state: 'visible', timeout: left() });
+    if ((await row.getAttribute('aria-expanded')) === 'false') {
+      await row.locator('.monaco-tl-twistie').click();
+    }
+    await tree.filter({ hasText: expected.frame }).first().waitFor({ state: 'visible', timeout: left() });
+  } catch (error) {
+    const wanted = `${expected.threads.join(', ')} and ${String(expected.frame)} under ${expected.expand}`;
+    throw new Error(`Call Stack never showed ${wanted}; it showed:\n${await shown()}\n${String(error)}`);
+  }
+  return shown();
+}
+
+/** Texts of the notifications on screen (errors from the extension or the debug adapter show there). */
+export async function notifications(page: Page): Promise<string[]> {
+  return page.locator('.notifications-toasts .notification-list-item-message').allInnerTexts();
+}
