@@ -66,17 +66,25 @@ describe('attach to the lab guest', { timeout: 600_000 }, () => {
   let lab: Lab;
   let dc: DebugClient;
   let entry: DebugProtocol.StoppedEvent;
+  const progress: string[] = [];
 
   before(async () => {
     lab = await bootLab({ kvm: true });
     await lab.console.waitFor(/HVDBG-HC .*nr=/, 120_000);
     dc = await startClient();
+    dc.on('progressUpdate', (e: DebugProtocol.ProgressUpdateEvent) => progress.push(e.body.message ?? ''));
     entry = await attach(dc, labAttachConfig(lab));
   });
 
   after(async () => {
     await dc?.stop();
     await lab?.stop();
+  });
+
+  test('loading the symbols of a 560 MB vmlinux shows progress', () => {
+    assert.match(progress.join('\n'), /Loading symbols from .*vmlinux \(\d+ MB\)/);
+    assert.match(progress.join('\n'), /Loading symbols from .*kvm\.ko/);
+    assert.match(progress.join('\n'), /Connecting to unix:/);
   });
 
   test('threads are the vCPUs, named "vCPU n"', async () => {
@@ -99,6 +107,12 @@ describe('attach to the lab guest', { timeout: 600_000 }, () => {
     const withSource = idle.find((f) => f.source?.path !== undefined && f.line > 0);
     assert.ok(withSource, `no idle frame with a source file: ${JSON.stringify(idle)}`);
     assert.ok(withSource.source?.path?.startsWith(lab.manifest.sourceRoot), withSource.source?.path);
+    for (const t of threads) {
+      // gdb ends a kernel stack with a frame at address 0 below the entry code: hvdbg drops it.
+      const stack = await frames(dc, t.id, 64);
+      const last = stack[stack.length - 1];
+      assert.ok(last !== undefined && BigInt(last.instructionPointerReference ?? '0') !== 0n, last?.name);
+    }
   });
 
   test('CR0, CR3, CR4 and EFER equal QEMU monitor "info registers" at the same stop', async () => {
