@@ -1,5 +1,6 @@
 /**
- * Builds `KvmStats` from scanner records (fast path, no per-line objects) or from `TraceEvent`s.
+ * Builds `KvmStats` from scanner records (`addRecord`, the fast path: no per-line objects) or,
+ * through `addEvent` in aggregate.ts, from `TraceEvent`s.
  * Memory is bounded by the options, not by the trace's length: reasons by the interner's
  * `maxKeys`, threads by `maxThreads`, vCPUs by `maxVcpus`, RIPs by `ripCapacity`.
  */
@@ -18,7 +19,9 @@ import { RipCounter } from './rip-counter';
 export interface AggregateOptions {
   /** Pending exits/entries kept per thread for out-of-order lines (default 16). */
   readonly window?: number;
+  /** Threads with pairing state kept at once (default 65536); the oldest is dropped past it. */
   readonly maxThreads?: number;
+  /** vCPUs with their own rows (default 4096); further ones are counted under -1. */
   readonly maxVcpus?: number;
   /** Distinct (RIP, reason) counters (default 4096). */
   readonly ripCapacity?: number;
