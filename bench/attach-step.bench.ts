@@ -24,6 +24,7 @@ interface Round {
   symbolsMs: number;
   stepMs: number[];
   stepWithViewsMs?: number[];
+  roundTripMs?: number[];
 }
 
 /** The same symbol files the adapter loads from labAttachConfig: vmlinux, kvm.ko and kvm-amd.ko with sections. */
@@ -105,6 +106,14 @@ async function dapRound(lab: Lab): Promise<Round> {
     await stopAfter(dc, () => dc.stepInRequest({ threadId, granularity: 'instruction' }));
     stepMs.push(performance.now() - s);
   }
+  // The DAP transport alone: a request the adapter answers without gdb (threads, cached after the first).
+  const roundTripMs: number[] = [];
+  await dc.threadsRequest();
+  for (let i = 0; i < steps; i++) {
+    const s = performance.now();
+    await dc.threadsRequest();
+    roundTripMs.push(performance.now() - s);
+  }
   // Then steps followed by what VS Code asks after every stop, with the Registers scope expanded.
   const stepWithViewsMs: number[] = [];
   for (let i = 0; i < steps; i++) {
@@ -119,7 +128,7 @@ async function dapRound(lab: Lab): Promise<Round> {
   }
   await dc.disconnectRequest({});
   await dc.stop();
-  return { attachMs, symbolsMs, stepMs, stepWithViewsMs };
+  return { attachMs, symbolsMs, stepMs, stepWithViewsMs, roundTripMs };
 }
 
 async function main(): Promise<void> {
@@ -152,6 +161,14 @@ async function main(): Promise<void> {
       ),
     );
     console.log(row('hvdbg step + threads/stack/scopes/registers', dapViews, '', 'bar < 25 ms'));
+    console.log(
+      row(
+        'DAP round trip without gdb (cached threads)',
+        median(dap.flatMap((x) => x.roundTripMs ?? [])),
+        '',
+        '',
+      ),
+    );
     console.log(row('gdb attach to first stop (no symbols)', gdbAttach, 'reference', ''));
     console.log(
       row(

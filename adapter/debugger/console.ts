@@ -47,6 +47,12 @@ export class ConsoleService {
       await this.gdb.mi(`-thread-select ${frame.threadId}`);
       await this.gdb.mi(`-stack-select-frame ${frame.level}`);
     }
-    return this.gdb.console(trimmed);
+    // What a user types at the console behaves as at a (gdb) prompt: `bt` and `frame` show arguments.
+    await this.gdb.mi('-gdb-set print frame-arguments scalars');
+    try {
+      return await this.gdb.console(trimmed);
+    } finally {
+      await this.gdb.mi('-gdb-set print frame-arguments none');
+    }
   }
 }

@@ -9,6 +9,7 @@
  * Everything else in hvdbg talks to gdb through {@link ./backend.ts}, never to gdb-js directly.
  */
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import runtime from 'regenerator-runtime';
 
 (globalThis as { regeneratorRuntime?: unknown }).regeneratorRuntime ??= runtime;
@@ -48,14 +49,17 @@ export function parseMIRecord(line: string): ParsedRecord {
   return (gdbjs as unknown as { _parseMI(line: string): ParsedRecord })._parseMI(line);
 }
 
-/** Wraps a spawned gdb (`--interpreter=mi3`) in gdb-js, with the Node 20 stdin shim applied. */
-export function wrapGdbProcess(child: ChildProcessWithoutNullStreams): GdbJs {
+/**
+ * Wraps a spawned gdb (`--interpreter=mi3`) in gdb-js, with the Node 20 stdin shim applied. gdb-js reads
+ * `stdout`, which the caller feeds from gdb's real stdout.
+ */
+export function wrapGdbProcess(child: ChildProcessWithoutNullStreams, stdout: Readable): GdbJs {
   const stdin = {
     write: (chunk: string): boolean => child.stdin.write(chunk),
   };
   const facade = {
     stdin,
-    stdout: child.stdout,
+    stdout,
     stderr: child.stderr,
     kill: (signal?: NodeJS.Signals): boolean => child.kill(signal),
   };
