@@ -14,6 +14,7 @@ import {
   TerminatedEvent,
 } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
+import { Writable } from 'node:stream';
 import { connectToStub } from '../debugger/connect';
 import { Debugger } from '../debugger/debugger';
 import type { StepKind } from '../gdb/mi/exec';
@@ -33,11 +34,17 @@ export class HvdbgSession extends DebugSession {
   private config: CommonArguments | undefined;
   private supportsProgress = false;
   private ended = false;
+  private output: NodeJS.WritableStream | undefined;
 
   constructor() {
     super();
     this.setDebuggerLinesStartAt1(true);
     this.setDebuggerColumnsStartAt1(true);
+  }
+
+  override start(inStream: NodeJS.ReadableStream, outStream: NodeJS.WritableStream): void {
+    this.output = outStream;
+    super.start(inStream, outStream);
   }
 
   /** Runs a request's work; any failure becomes an error response with a message the user can act on. */
@@ -66,8 +73,12 @@ export class HvdbgSession extends DebugSession {
     work().then(
       (body) => {
         if (body !== undefined) response.body = body;
+        // A step's response and its stop leave in one write: the client wakes once.
+        const corked = afterResponse !== undefined && this.output instanceof Writable;
+        if (corked) (this.output as Writable).cork();
         this.sendResponse(response);
         afterResponse?.();
+        if (corked) (this.output as Writable).uncork();
       },
       (error: unknown) => {
         if (blameOf(error) === 'internal' && error instanceof Error)
