@@ -163,7 +163,9 @@ export class VariableService {
       value: v.value ?? (v.type === undefined ? '' : `{${v.type}}`),
       ...(v.type === undefined ? {} : { type: v.type }),
       variablesReference:
-        v.value === undefined ? this.handles.create({ kind: 'expression', frame, expression: v.name }) : 0,
+        v.value === undefined || isStructPointer(v.type)
+          ? this.handles.create({ kind: 'expression', frame, expression: v.name })
+          : 0,
       evaluateName: v.name,
     }));
   }
@@ -207,6 +209,11 @@ export class VariableService {
       variablesReference: c.childCount > 0 ? this.handles.create({ kind: 'varobj', frame, name: c.name }) : 0,
     }));
   }
+}
+
+/** A pointer worth expanding (to a struct, union or typedef'd aggregate), not `char *` or `void *`. */
+export function isStructPointer(type: string | undefined): boolean {
+  return type !== undefined && /\*\s*$/.test(type) && !/\b(char|void)\s*\*\s*$/.test(type);
 }
 
 /** `PG=1` → `1`: the Variables view already shows the field's name. */

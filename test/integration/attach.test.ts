@@ -16,6 +16,7 @@ import {
   labAttachConfig,
   registers,
   repl,
+  request,
   startClient,
   stopAfter,
   topFrame,
@@ -162,7 +163,7 @@ describe('attach to the lab guest', { timeout: 600_000 }, () => {
     const top = await topFrame(dc, entry.body.threadId ?? 1);
     const pc = top.instructionPointerReference;
     assert.ok(pc);
-    const memory: DebugProtocol.ReadMemoryResponse = await dc.customRequest('readMemory', {
+    const memory = await request<DebugProtocol.ReadMemoryResponse>(dc, 'readMemory', {
       memoryReference: pc,
       count: 32,
     });
@@ -202,6 +203,52 @@ describe('attach to the lab guest', { timeout: 600_000 }, () => {
     const members = (await dc.variablesRequest({ variablesReference: vcpu.variablesReference })).body
       .variables;
     assert.ok(members.some((m) => m.name === 'arch'));
+
+    // The Locals scope holds the argument; the pointer expands into the struct's members.
+    const scopes = (await dc.scopesRequest({ frameId: top.id })).body.scopes;
+    assert.deepEqual(
+      scopes.map((x) => x.name),
+      ['Locals', 'Registers'],
+    );
+    const locals = (await dc.variablesRequest({ variablesReference: scopes[0]?.variablesReference ?? 0 }))
+      .body.variables;
+    const arg = locals.find((v) => v.name === 'vcpu');
+    assert.ok(arg, `locals: ${locals.map((v) => v.name).join(', ')}`);
+    assert.match(arg.value, /^0x[0-9a-f]+/);
+    assert.ok(arg.variablesReference > 0, 'a struct pointer expands');
+    const pointee = (await dc.variablesRequest({ variablesReference: arg.variablesReference })).body
+      .variables;
+    const inner = pointee.length === 1 && pointee[0]?.variablesReference ? pointee[0] : undefined;
+    const fields = inner
+      ? (await dc.variablesRequest({ variablesReference: inner.variablesReference })).body.variables
+      : pointee;
+    assert.ok(
+      fields.some((m) => m.name === 'arch'),
+      fields.map((m) => m.name).join(', '),
+    );
+  });
+
+  test('memory writes land in the guest and read back', async () => {
+    const address = (await repl(dc, 'output/x &panic_timeout')).trim();
+    const before = await request<DebugProtocol.ReadMemoryResponse>(dc, 'readMemory', {
+      memoryReference: address,
+      count: 4,
+    });
+    const original = Buffer.from(before.body?.data ?? '', 'base64');
+    assert.equal(original.length, 4);
+    const changed = Buffer.from([0x2a, 0, 0, 0]);
+    const written = await request<DebugProtocol.WriteMemoryResponse>(dc, 'writeMemory', {
+      memoryReference: address,
+      data: changed.toString('base64'),
+    });
+    assert.equal(written.body?.bytesWritten, 4);
+    assert.match(await repl(dc, 'print panic_timeout'), /= 42$/m);
+    await dc.customRequest('writeMemory', { memoryReference: address, data: original.toString('base64') });
+    const after = await request<DebugProtocol.ReadMemoryResponse>(dc, 'readMemory', {
+      memoryReference: address,
+      count: 4,
+    });
+    assert.deepEqual(Buffer.from(after.body?.data ?? '', 'base64'), original);
   });
 
   test('step over, in, out and by instruction move where they should', async () => {
@@ -356,9 +403,13 @@ describe('attach to the lab guest', { timeout: 600_000 }, () => {
   test('an instruction breakpoint stops at its address', async () => {
     const address = await repl(dc, 'output/x &kvm_emulate_hypercall');
     const breakpoints = [{ instructionReference: address.trim() }];
-    const set = (await dc.customRequest('setInstructionBreakpoints', {
-      breakpoints,
-    })) as DebugProtocol.SetInstructionBreakpointsResponse;
+    const set = await request<DebugProtocol.SetInstructionBreakpointsResponse>(
+      dc,
+      'setInstructionBreakpoints',
+      {
+        breakpoints,
+      },
+    );
     assert.equal(set.body.breakpoints[0]?.verified, true, JSON.stringify(set.body.breakpoints));
     const hit = await stopAfter(dc, () => dc.continueRequest({ threadId: 0 }));
     assert.equal(hit.body.reason, 'instruction breakpoint');

@@ -12,7 +12,15 @@ import { after, before, describe, test } from 'node:test';
 import type { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { bootLab, prepareLab, qemuArgsFor, type LabManifest } from '../lab/lab';
-import { adapterPid, attach, childProcesses, isAlive, labAttachConfig, startClient } from './support/session';
+import {
+  adapterPid,
+  attach,
+  childProcesses,
+  isAlive,
+  labAttachConfig,
+  repl,
+  startClient,
+} from './support/session';
 
 /** Sends a request that must fail; returns its error message and how long the failure took (ms). */
 async function failure(run: () => Promise<unknown>): Promise<{ message: string; ms: number }> {
@@ -169,7 +177,15 @@ describe('session lifetime and bad input', { timeout: 600_000 }, () => {
     const lab = await bootLab({ la57: false });
     try {
       const dc = await client();
-      await attach(dc, labAttachConfig(lab, { symbolFiles: [] }));
+      await attach(dc, labAttachConfig(lab, { symbolFiles: [], breakpointType: 'software' }));
+      // Software breakpoints (Z0) work too where a user asks for them.
+      const bp = await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'do_idle' }] });
+      assert.equal(bp.body.breakpoints[0]?.verified, true);
+      const hit = dc.waitForEvent('stopped');
+      await dc.continueRequest({ threadId: 0 });
+      assert.equal(((await hit) as DebugProtocol.StoppedEvent).body.reason, 'function breakpoint');
+      assert.match(await repl(dc, 'info breakpoints'), /^1\s+breakpoint\s/m);
+      await dc.setFunctionBreakpointsRequest({ breakpoints: [] });
       const ended = waitForOutput(dc, /stopped answering|closed the connection|went away/, 10_000);
       const terminated = dc.waitForEvent('terminated', 10_000);
       const killedAt = Date.now();

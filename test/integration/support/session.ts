@@ -142,3 +142,13 @@ export function adapterPid(dc: DebugClient): number {
   if (child?.pid === undefined) throw new Error('the DebugClient has no adapter process');
   return child.pid;
 }
+
+/** A request DebugClient has no method for (readMemory, writeMemory, setInstructionBreakpoints), typed. */
+export async function request<R extends DebugProtocol.Response>(
+  dc: DebugClient,
+  command: string,
+  args: object,
+): Promise<R> {
+  const response: DebugProtocol.Response = await dc.customRequest(command, args);
+  return response as R;
+}
