@@ -4,7 +4,7 @@
  * the stub. Any failure disposes gdb before it is reported: nothing is left running.
  */
 import { stat } from 'node:fs/promises';
-import type { CommonArguments } from '../dap/config';
+import { ConfigurationError, type CommonArguments } from '../dap/config';
 import { GdbBackend } from '../gdb/backend';
 import { GdbCommandError, GdbTimeoutError } from '../gdb/errors';
 import { quoteMI } from '../gdb/miValues';
@@ -31,9 +31,32 @@ function gdbPathString(path: string): string {
   return /[\s"\\]/.test(path) ? `"${path.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"` : path;
 }
 
-async function loadSymbols(gdb: GdbBackend, args: CommonArguments, reporter: ConnectReporter): Promise<void> {
+/** Size in bytes of each ELF file the configuration names; a missing one is a configuration error. */
+async function symbolFileSizes(args: CommonArguments): Promise<Map<string, number>> {
+  const named: [string, string][] = [];
+  if (args.program !== undefined) named.push(['program', args.program]);
+  (args.symbolFiles ?? []).forEach((f, i) => named.push([`symbolFiles.${i}.path`, f.path]));
+  const sizes = new Map<string, number>();
+  for (const [attribute, path] of named) {
+    const info = await stat(path).catch(() => undefined);
+    if (info === undefined || !info.isFile()) {
+      throw new ConfigurationError(
+        `Invalid hvdbg configuration: "${attribute}": ${path} is not a readable file.`,
+      );
+    }
+    sizes.set(path, info.size);
+  }
+  return sizes;
+}
+
+async function loadSymbols(
+  gdb: GdbBackend,
+  args: CommonArguments,
+  sizes: Map<string, number>,
+  reporter: ConnectReporter,
+): Promise<void> {
   if (args.program !== undefined) {
-    const size = (await stat(args.program)).size;
+    const size = sizes.get(args.program) ?? 0;
     reporter.progress(`Loading symbols from ${args.program} (${Math.round(size / 2 ** 20)} MB)`);
     const started = Date.now();
     await gdb.mi(`-file-exec-and-symbols ${quoteMI(args.program)}`);
@@ -43,7 +66,6 @@ async function loadSymbols(gdb: GdbBackend, args: CommonArguments, reporter: Con
   }
   for (const file of args.symbolFiles ?? []) {
     reporter.progress(`Loading symbols from ${file.path}`);
-    await stat(file.path);
     const address = file.address === undefined ? '' : ` ${file.address}`;
     const sections = Object.entries(file.sections ?? {})
       .map(([name, at]) => ` -s ${name} ${at}`)
@@ -67,6 +89,7 @@ export async function connectToStub(
   address: StubAddress,
   reporter: ConnectReporter,
 ): Promise<Connection> {
+  const sizes = await symbolFileSizes(args);
   const gdb = await GdbBackend.start({ gdbPath: args.gdbPath ?? 'gdb' });
   try {
     for (const setting of [
@@ -84,7 +107,7 @@ export async function connectToStub(
     ]) {
       await gdb.mi(`-gdb-set ${setting}`);
     }
-    await loadSymbols(gdb, args, reporter);
+    await loadSymbols(gdb, args, sizes, reporter);
     await mapSources(gdb, args);
     for (const command of args.initCommands ?? []) await gdb.console(command);
     reporter.progress(`Connecting to ${describeStubAddress(address)}`);

@@ -159,6 +159,20 @@ describe('session lifetime and bad input', { timeout: 600_000 }, () => {
       dc.launchRequest({ qemu: { args: ['-s', '-kernel', 'x'] } } as DebugProtocol.LaunchRequestArguments),
     );
     assert.match(gdbStub.message, /qemu\.args must not contain '-s'/);
+    const noProgram = await failure(() =>
+      dc.attachRequest({
+        target: 'localhost:1234',
+        program: join(scratch, 'no-vmlinux'),
+      } as DebugProtocol.AttachRequestArguments),
+    );
+    assert.match(noProgram.message, /"program": .*no-vmlinux is not a readable file/);
+    const noModule = await failure(() =>
+      dc.attachRequest({
+        target: 'localhost:1234',
+        symbolFiles: [{ path: join(scratch, 'kvm.ko'), address: '0x1000' }],
+      } as DebugProtocol.AttachRequestArguments),
+    );
+    assert.match(noModule.message, /"symbolFiles\.0\.path": .*kvm\.ko is not a readable file/);
     assert.deepEqual(childProcesses(adapterPid(dc)), []);
   });
 
