@@ -127,6 +127,20 @@ export class ExecutionService extends EventEmitter<ExecutionEvents> {
     if (this.state === 'stopped') return;
     this.pausing = true;
     await interrupt(this.gdb);
+    // A stub busy elsewhere can miss the interrupt: ask again once, then tell the user.
+    setTimeout(() => {
+      if (this.state !== 'running' || !this.pausing || this.gdb.hasExited) return;
+      this.emit('output', 'hvdbg: the guest has not stopped after 2 s; interrupting again\n');
+      interrupt(this.gdb).catch((error: unknown) => this.emit('output', `hvdbg: ${String(error)}\n`));
+      setTimeout(() => {
+        if (this.state === 'running' && this.pausing && !this.gdb.hasExited) {
+          this.emit(
+            'output',
+            `hvdbg: the guest still runs 5 s after pause; is the stub at ${this.stubName} responding?\n`,
+          );
+        }
+      }, 3000).unref();
+    }, 2000).unref();
   }
 
   private async onStop(record: StopRecord): Promise<void> {
