@@ -14,7 +14,7 @@ export interface LineFields {
   readonly lineNo: number;
   /** Task name (`comm`), e.g. `CPU 0/KVM` or `qemu-system-x86`; `<...>` when ftrace lost it. */
   readonly comm: string;
-  /** Thread id: ftrace's `comm-PID`, perf's TID column. */
+  /** Thread id: ftrace's `comm-PID`, perf's TID column; -1 when the line has no task column (`perf script -F cpu,...`). */
   readonly pid: number;
   /** Thread-group id from ftrace's `record-tgid` column, or null. */
   readonly tgid: number | null;

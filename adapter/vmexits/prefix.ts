@@ -30,14 +30,23 @@ export function scanPrefix(b: Buffer, start: number, end: number, rec: ScanRecor
   let c = 0;
   if (j > i && j < end && b[j] === LBRACK && b[j - 1] === SPACE) k = cpuField(b, j, end, rec);
   if (k < 0) {
-    for (j = i + 1; j < end; j++) {
-      if (b[j] !== LBRACK || b[j - 1] !== SPACE) continue;
+    // `perf script -F cpu,time,event,trace` starts the line with the CPU column itself.
+    for (j = i; j < end; j++) {
+      if (b[j] !== LBRACK || (j > i && b[j - 1] !== SPACE)) continue;
       k = cpuField(b, j, end, rec);
       if (k >= 0) break;
     }
   }
   if (k < 0) return fail(rec, 'no [cpu] field');
   rec.cpuHint = j - start;
+  if (j === i) {
+    // No task column: comm empty, pid and tgid unknown.
+    rec.pid = -1;
+    rec.tgid = -1;
+    rec.commStart = i;
+    rec.commEnd = i;
+    return scanAfterCpu(b, k, end, rec);
+  }
   // Back from `[` over spaces, an optional `(TGID)`, then PID (or PID/TID).
   let e = j;
   while (e > i && b[e - 1] === SPACE) e--;
@@ -68,6 +77,12 @@ export function scanPrefix(b: Buffer, start: number, end: number, rec: ScanRecor
   else while (ce > i && b[ce - 1] === SPACE) ce--;
   rec.commStart = i;
   rec.commEnd = ce;
+  return scanAfterCpu(b, k, end, rec);
+}
+
+/** From the `]` of the CPU column: optional flags, the timestamp and the event name. */
+function scanAfterCpu(b: Buffer, k: number, end: number, rec: ScanRecord): number {
+  let c = 0;
   // After `]`: optional flags (never start with a digit), then the timestamp and `:`.
   let p = k + 1;
   while (p < end && b[p] === SPACE) p++;
