@@ -18,4 +18,17 @@ await Promise.all([
     external: ['vscode'],
   }),
   esbuild.build({ ...common, entryPoints: ['adapter/main.ts'], outfile: 'dist/adapter.js' }),
+  // The KVM trace language server (adapter/lsp), started by extension/traceClient.ts.
+  esbuild.build({ ...common, entryPoints: ['adapter/lsp/main.ts'], outfile: 'dist/traceServer.js' }),
+  // The VM Exits chart webview's script (Chart.js included): runs in the browser, loaded under a CSP.
+  esbuild.build({
+    ...common,
+    platform: 'browser',
+    target: 'es2022',
+    format: 'iife',
+    minify: true,
+    sourcemap: false,
+    entryPoints: ['media/exitsChart.ts'],
+    outfile: 'dist/exitsChart.js',
+  }),
 ]);

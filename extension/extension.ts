@@ -5,8 +5,12 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { HvdbgConfigurationProvider } from './configurationProvider';
+import { startTraceClient } from './traceClient';
+import { registerExitViews } from './views';
 
 export function activate(context: vscode.ExtensionContext): void {
+  startTraceClient(context);
+  registerExitViews(context);
   const provider = new HvdbgConfigurationProvider();
   context.subscriptions.push(
     vscode.debug.registerDebugConfigurationProvider('hvdbg', provider),

@@ -14,6 +14,13 @@ export interface SymbolFile {
   readonly sections?: Readonly<Record<string, string>>;
 }
 
+/** `exitTrace` in its object form: a KVM trace followed for the session's lifetime (adapter/exits). */
+export interface ExitTraceSetting {
+  readonly source: string;
+  readonly from?: 'start' | 'end';
+  readonly vcpuColumn?: 'cpu' | 'vcpu';
+}
+
 /** Settings shared by `attach` and `launch`. */
 export interface CommonArguments {
   readonly program?: string;
@@ -25,6 +32,7 @@ export interface CommonArguments {
   readonly breakpointType?: 'hardware' | 'software';
   readonly initCommands?: readonly string[];
   readonly connectTimeout?: number;
+  readonly exitTrace?: string | ExitTraceSetting;
 }
 
 export interface AttachArguments extends CommonArguments {
@@ -115,6 +123,40 @@ const common = {
     minimum: 100,
     description: 'Milliseconds to wait for the gdbstub to answer.',
     default: 5000,
+  },
+  exitTrace: {
+    description:
+      'A KVM trace (kvm:kvm_exit/kvm_entry events as ftrace, trace-cmd report or perf script print them) followed for the whole session: its statistics feed the VM Exits view and `hv exits`, and each stop reports the stopped vCPU\'s last exits. A path to a file (followed as it grows, from its start), a fifo or a unix socket file; "unix:/path" (connect to a listening socket); "tracefs" (this machine\'s own /sys/kernel/tracing, filtered to the debugged QEMU process; needs root) or "tracefs:PID". Or an object: { "source": ..., "from": "start" | "end", "vcpuColumn": "cpu" | "vcpu" }.',
+    anyOf: [
+      { type: 'string', minLength: 1 },
+      {
+        type: 'object',
+        required: ['source'],
+        additionalProperties: false,
+        properties: {
+          source: {
+            type: 'string',
+            minLength: 1,
+            description: 'The trace: a path, "unix:/path", "tracefs" or "tracefs:PID".',
+          },
+          from: {
+            type: 'string',
+            enum: ['start', 'end'],
+            description: 'Where to start reading a file that already has lines (default start).',
+            default: 'start',
+          },
+          vcpuColumn: {
+            type: 'string',
+            enum: ['cpu', 'vcpu'],
+            enumDescriptions: [
+              "The trace's [cpu] column: the trace comes from inside the debugged guest (the guest is the hypervisor, as in the lab): its CPU n is vCPU n.",
+              "KVM's vcpu_id: the trace comes from the host running the debugged guest (default for tracefs).",
+            ],
+            description: 'Which trace field names the debugged vCPU, for the last exits at a stop.',
+          },
+        } satisfies SchemaOf<ExitTraceSetting>,
+      },
+    ],
   },
 } as const satisfies SchemaOf<CommonArguments>;
 

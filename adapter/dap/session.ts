@@ -4,6 +4,7 @@
  */
 import {
   ContinuedEvent,
+  Event,
   InitializedEvent,
   DebugSession,
   OutputEvent,
@@ -20,7 +21,9 @@ import { Debugger } from '../debugger/debugger';
 import type { StepKind } from '../gdb/mi/exec';
 import { parseStubAddress, type StubAddress } from '../target/address';
 import { launchQemu, type LaunchedQemu } from '../target/qemuLauncher';
+import { exitRequest } from '../exits/session';
 import { ConfigurationError, validateArguments, type CommonArguments } from './config';
+import { EXIT_REQUESTS, exitStatsUpdatedEvent, lastExitsEvent } from './customRequests';
 import { blameOf, userMessage } from './errors';
 
 type Response = DebugProtocol.Response;
@@ -194,6 +197,9 @@ export class HvdbgSession extends DebugSession {
     dbg.execution.on('continued', () => this.sendEvent(new ContinuedEvent(0, true)));
     dbg.execution.on('output', (text) => this.log(text));
     dbg.execution.on('lost', (message) => this.endSession(message));
+    dbg.exits.on('snapshot', (body) => this.sendEvent(new Event(exitStatsUpdatedEvent.event, body)));
+    dbg.exits.on('lastExits', (body) => this.sendEvent(new Event(lastExitsEvent.event, body)));
+    dbg.exits.on('output', (text) => this.log(text));
     this.sendEvent(new InitializedEvent());
   }
 
@@ -443,6 +449,15 @@ export class HvdbgSession extends DebugSession {
     this.run(response, async (dbg) => ({
       bytesWritten: await dbg.memory.write(args.memoryReference, args.offset ?? 0, args.data),
     }));
+  }
+
+  /** hvdbg's own requests (adapter/dap/customRequests.ts), routed to their service. */
+  protected override customRequest(command: string, response: Response, args: unknown): void {
+    if (EXIT_REQUESTS.includes(command)) {
+      this.run(response, (dbg) => exitRequest(dbg, command, args));
+      return;
+    }
+    super.customRequest(command, response, args);
   }
 
   private frame(dbg: Debugger, frameId: number) {

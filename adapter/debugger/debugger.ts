@@ -12,6 +12,7 @@ import { SourceResolver } from './sources';
 import { ThreadService } from './threads';
 import { VariableService } from './variables';
 import { describeStubAddress } from '../target/address';
+import { createExitService, type ExitTraceService } from '../exits/session';
 
 export class Debugger {
   readonly sources: SourceResolver;
@@ -23,6 +24,7 @@ export class Debugger {
   readonly execution: ExecutionService;
   readonly memory: MemoryService;
   readonly console: ConsoleService;
+  readonly exits: ExitTraceService;
 
   constructor(
     readonly connection: Connection,
@@ -48,6 +50,7 @@ export class Debugger {
     this.memory = new MemoryService(gdb, this.sources);
     this.console = new ConsoleService(gdb);
     this.console.register(controlRegistersCommand(this.registers, () => this.topFrame()));
+    this.exits = createExitService(this, args);
   }
 
   /** Frame 0 of gdb's selected vCPU (for commands run without a frame). */
@@ -62,5 +65,6 @@ export class Debugger {
     this.frames.reset();
     this.registers.invalidate();
     void this.variables.reset();
+    this.exits.resumed();
   }
 }

@@ -237,17 +237,43 @@ if [[ ! -x $prog || ! -e $prog.src-hash || $(cat "$prog.src-hash") != "$prog_has
   echo "$prog_hash" >"$prog.src-hash"
 fi
 
+# Debian's trace-cmd (dynamically linked) goes in with exactly the shared objects ldd names and the
+# dynamic loader, at their absolute paths (the loader's built-in search path finds them without an
+# ld.so.cache): about 1.6 MB more in the gzip'd initramfs. Optional: without trace-cmd on this machine
+# (scripts/setup.sh installs it) the initramfs is built without it (hvdbg-capture then says so).
+# Bump initrd_format when the initramfs's layout changes so that existing caches rebuild.
+initrd_format=2
+tracecmd=$(command -v trace-cmd || true)
+tracecmd_files=()
+if [[ -n $tracecmd ]]; then
+  tracecmd=$(readlink -f "$tracecmd")
+  mapfile -t tracecmd_files < <(ldd "$tracecmd" | sed -n 's/.*=> \(\/[^ ]*\) (0x.*/\1/p; s/^[[:space:]]*\(\/[^ ]*\) (0x.*/\1/p')
+  [[ ${#tracecmd_files[@]} -ge 2 ]] || die "ldd $tracecmd named no shared objects"
+else
+  log "warning: trace-cmd not found (apt-get install trace-cmd); the lab will have no trace-cmd"
+fi
+
 initrd="$kdir/initrd.gz"
-ir_hash=$(cat "$here/init" "$here/prepare.sh" "$prog" "$busybox" "$kdir"/modules/*.ko | sha256sum | cut -c1-16)
+ir_hash=$(cat <(echo "format $initrd_format ${tracecmd_files[*]}") "$here/init" "$here/capture.sh" "$here/prepare.sh" "$prog" \
+  "$busybox" "$kdir"/modules/*.ko ${tracecmd:+"$tracecmd"} "${tracecmd_files[@]}" | sha256sum | cut -c1-16)
 if [[ ! -s $initrd || ! -e $initrd.inputs || $(cat "$initrd.inputs") != "$ir_hash" ]]; then
   log "building the initramfs"
   stage=$(mktemp -d "$kdir/.initrd.XXXXXX")
   mkdir -p "$stage"/{bin,dev,proc,sys,tmp,root,lib/modules}
   cp "$busybox" "$stage/bin/busybox"
   cp "$here/init" "$stage/init"
+  cp "$here/capture.sh" "$stage/bin/hvdbg-capture"
   cp "$prog" "$stage/bin/kvm-hypercall"
   cp "$kdir"/modules/{irqbypass,kvm,kvm-amd}.ko "$stage/lib/modules/"
-  chmod 0755 "$stage/init" "$stage/bin/busybox" "$stage/bin/kvm-hypercall"
+  chmod 0755 "$stage/init" "$stage/bin/busybox" "$stage/bin/kvm-hypercall" "$stage/bin/hvdbg-capture"
+  if [[ -n $tracecmd ]]; then
+    cp "$tracecmd" "$stage/bin/trace-cmd"
+    for f in "${tracecmd_files[@]}"; do
+      mkdir -p "$stage$(dirname "$f")"
+      cp -L "$f" "$stage$f" # the file, not the symlink (libc.so.6 -> libc-2.36.so on older releases)
+    done
+    chmod 0755 "$stage/bin/trace-cmd"
+  fi
   # /dev/console comes from the kernel's built-in initramfs (usr/default_cpio_list); /init also
   # reopens it after mounting devtmpfs, so no device node (and no root) is needed here.
   (cd "$stage" && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0 --reproducible) |

@@ -1,0 +1,73 @@
+/**
+ * The exits service wired into a connected session: RIPs resolved through the session's gdb, `tracefs`
+ * traced for the QEMU serving the stub, `hv exits` in the Debug Console, the last exits sent at each
+ * stop, everything released when gdb goes (every way a session ends).
+ */
+import { ExitsError } from './errors';
+import type { CommonArguments } from '../dap/config';
+import type { Debugger } from '../debugger/debugger';
+import type { FrameRef } from '../debugger/frames';
+import { describeStubAddress } from '../target/address';
+import { exitsCommand } from './command';
+import { handleExitRequest } from './requests';
+import { ExitTraceService } from './service';
+import { GdbSymbolResolver, SourceFinder } from './symbols';
+import { stubOwner } from './stubOwner';
+
+export { ExitTraceService } from './service';
+
+/** The custom requests, answered for a connected session. */
+export function exitRequest(dbg: Debugger, command: string, args: unknown): Promise<object> {
+  return handleExitRequest(dbg.exits, (_frame, threadId) => selectedVcpu(dbg, threadId), command, args);
+}
+
+export function createExitService(dbg: Debugger, args: CommonArguments): ExitTraceService {
+  const { gdb, address } = dbg.connection;
+  const service = new ExitTraceService({
+    symbols: new GdbSymbolResolver(
+      (command, timeoutMs) => gdb.console(command, timeoutMs),
+      new SourceFinder(args.sourceFileMap, args.sourcePaths),
+    ),
+    tracefsPid: async () => {
+      const pid = await stubOwner(address);
+      if (pid === undefined)
+        throw new ExitsError(
+          `"exitTrace": no process here serves ${describeStubAddress(address)}; write "tracefs:PID" with QEMU's pid`,
+        );
+      return pid;
+    },
+  });
+  const selected = (frame: FrameRef | undefined, threadId?: number) =>
+    selectedVcpu(dbg, threadId ?? frame?.threadId);
+  dbg.console.register(exitsCommand(service, selected));
+  gdb.once('exited', () => service.dispose());
+  dbg.execution.on('stopped', (stop) => {
+    if (stop.threadId === undefined || !service.hasSource) return;
+    void selected(undefined, stop.threadId).then(
+      (vcpu) => service.stopped(vcpu.vcpuIndex, vcpu.threadId),
+      () => undefined,
+    );
+  });
+  const setting = args.exitTrace;
+  if (setting !== undefined) {
+    const live = typeof setting === 'string' ? { source: setting } : setting;
+    // Asynchronous: the session subscribes to the service's events before anything is emitted.
+    void service.startLive(live).catch((error: unknown) => {
+      service.emit(
+        'output',
+        `hvdbg: "exitTrace": ${error instanceof Error ? error.message : String(error)}\n`,
+      );
+    });
+  }
+  return service;
+}
+
+/** A vCPU's DAP thread id and index (QEMU's CPU#n): of `threadId`, or of gdb's selected thread. */
+export async function selectedVcpu(
+  dbg: Debugger,
+  threadId?: number,
+): Promise<{ threadId: number; vcpuIndex: number }> {
+  const id = threadId ?? (await dbg.threads.currentId());
+  const thread = (await dbg.threads.list()).find((t) => t.id === id);
+  return { threadId: id, vcpuIndex: thread?.cpuIndex ?? id - 1 };
+}
