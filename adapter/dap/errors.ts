@@ -8,6 +8,7 @@ import { ConfigurationError } from './config';
 import { GdbCommandError, GdbExitedError, GdbNotFoundError, GdbTimeoutError } from '../gdb/errors';
 import { StubUnreachableError } from '../debugger/connect';
 import { QemuLaunchError } from '../target/qemuLauncher';
+import { ExitsError } from '../exits/errors';
 
 export type Blame = 'user' | 'target' | 'internal';
 
@@ -16,7 +17,8 @@ export function blameOf(error: unknown): Blame {
     error instanceof ConfigurationError ||
     error instanceof GdbNotFoundError ||
     error instanceof StubUnreachableError ||
-    error instanceof QemuLaunchError
+    error instanceof QemuLaunchError ||
+    error instanceof ExitsError
   ) {
     return 'user';
   }

@@ -212,7 +212,11 @@ export class HvdbgSession extends DebugSession {
         this.sendEvent(event);
       });
     } else {
-      this.resume(response, 0, 'continue');
+      // Learn the vCPUs while the guest is stopped: gdb cannot list them while it runs.
+      this.dbg?.threads.list().then(
+        () => this.resume(response, 0, 'continue'),
+        () => this.resume(response, 0, 'continue'),
+      );
     }
   }
 

@@ -1,6 +1,7 @@
 /** vCPUs as DAP threads: QEMU's stub names each thread "CPU#n"; the user sees "vCPU n". */
 import { Thread } from '@vscode/debugadapter';
 import type { GdbBackend } from '../gdb/backend';
+import { GdbCommandError } from '../gdb/errors';
 import { listThreads, type ThreadInfo } from '../gdb/mi/threads';
 
 export function vcpuName(thread: ThreadInfo): string {
@@ -10,6 +11,7 @@ export function vcpuName(thread: ThreadInfo): string {
 export class ThreadService {
   private cache: Promise<ThreadInfo[]> | undefined;
   private current: number | undefined;
+  private lastKnown: ThreadInfo[] = [];
 
   constructor(private readonly gdb: GdbBackend) {}
 
@@ -21,12 +23,18 @@ export class ThreadService {
   async list(): Promise<ThreadInfo[]> {
     this.cache ??= listThreads(this.gdb).then((list) => {
       this.current = list.currentId;
+      this.lastKnown = list.threads;
       return list.threads;
     });
     try {
       return await this.cache;
     } catch (error) {
       this.cache = undefined;
+      // gdb cannot ask a remote all-stop target for its threads while it runs: the vCPUs are the ones
+      // seen at the last stop (a guest does not hot-plug vCPUs behind the debugger's back often).
+      if (error instanceof GdbCommandError && /while the target is running/.test(error.gdbMessage)) {
+        return this.lastKnown;
+      }
       throw error;
     }
   }

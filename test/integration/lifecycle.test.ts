@@ -187,6 +187,31 @@ describe('session lifetime and bad input', { timeout: 600_000 }, () => {
     assert.match(message, /Cannot run gdb .*ENOENT.*apt-get install gdb/);
   });
 
+  test('stopOnAttach false: the guest keeps running, the vCPUs are listed, pause stops it', async () => {
+    const lab = await bootLab({ la57: false });
+    try {
+      const dc = await client();
+      const initialized = dc.waitForEvent('initialized');
+      await dc.attachRequest(
+        labAttachConfig(lab, { stopOnAttach: false }) as DebugProtocol.AttachRequestArguments,
+      );
+      await initialized;
+      await dc.configurationDoneRequest();
+      // While the guest runs, gdb cannot list threads; the vCPUs seen at attach are shown.
+      const threads = (await dc.threadsRequest()).body.threads;
+      assert.deepEqual(
+        threads.map((t) => t.name),
+        ['vCPU 0', 'vCPU 1'],
+      );
+      const stopped = dc.waitForEvent('stopped');
+      await dc.pauseRequest({ threadId: threads[0]?.id ?? 1 });
+      assert.equal(((await stopped) as DebugProtocol.StoppedEvent).body.reason, 'pause');
+      await dc.disconnectRequest({});
+    } finally {
+      await lab.stop();
+    }
+  });
+
   test('QEMU killed while stopped: the session ends with a message within 2 s, no orphans', async () => {
     const lab = await bootLab({ la57: false });
     try {
