@@ -192,9 +192,7 @@ describe('session lifetime and bad input', { timeout: 600_000 }, () => {
     try {
       const dc = await client();
       const initialized = dc.waitForEvent('initialized');
-      await dc.attachRequest(
-        labAttachConfig(lab, { stopOnAttach: false }) as DebugProtocol.AttachRequestArguments,
-      );
+      await dc.attachRequest(labAttachConfig(lab, { stopOnAttach: false }));
       await initialized;
       await dc.configurationDoneRequest();
       // While the guest runs, gdb cannot list threads; the vCPUs seen at attach are shown.
