@@ -212,8 +212,18 @@ test('the VM Exits view and chart show the lab guest’s exits, live', { timeout
       .first();
     await ripRow.waitFor({ state: 'visible', timeout: 60_000 });
     const sourceLine = Number(/x86\.c:(\d+)/.exec(await ripRow.innerText())?.[1]);
-    await ripRow.click();
-    await vs.page.locator('.tabs-container .tab.active', { hasText: 'x86.c' }).waitFor({ timeout: 30_000 });
+    // The tree is re-rendered up to 4 times a second while the trace grows: a click can land on a row
+    // being replaced, so click again until the editor opens (bounded).
+    const tab = vs.page.locator('.tabs-container .tab.active', { hasText: 'x86.c' });
+    for (let attempt = 1; ; attempt++) {
+      await ripRow.click();
+      try {
+        await tab.waitFor({ timeout: 5_000 });
+        break;
+      } catch (error) {
+        if (attempt === 6) throw error;
+      }
+    }
     await vs.page
       .locator('.statusbar-item', { hasText: new RegExp(`Ln ${sourceLine}, Col 1`) })
       .first()
