@@ -6,6 +6,10 @@
  * `__print_symbolic(exit_reason & 0xffff, VMX_EXIT_REASONS)` (`arch/x86/kvm/trace.h`). For codes that
  * table lacks, KVM prints `0x%lx`; their `name` here follows the SDM in the same upper-case style.
  * Aliases: `PENDING_INTERRUPT` is reason 7's name before Linux 5.5 and in libtraceevent's kvm plugin.
+ * Linux 2.6.3x printed lower-case names from vmx.c's `vmx_exit_reasons_str[]` (`io_instruction`,
+ * `apic_access`, ...): those that are not also SVM names in KVM's table are aliases here. The five
+ * that are (`cpuid`, `hypercall`, `wbinvd`, `invlpg`, `task_switch`) cannot be told from SVM's without
+ * context and stay SVM.
  */
 import { row, type ExitReasonInfo } from './reason-types';
 
@@ -22,19 +26,19 @@ const H = false; // KVM prints the code in hex
 
 /** Every VMX basic exit reason, in code order. */
 export const VMX_EXIT_REASONS: readonly ExitReasonInfo[] = [
-  row('vmx', 0, 'EXCEPTION_NMI', K, 'Exception or non-maskable interrupt (NMI)'),
-  row('vmx', 1, 'EXTERNAL_INTERRUPT', K, 'External interrupt'),
-  row('vmx', 2, 'TRIPLE_FAULT', K, 'Triple fault'),
+  row('vmx', 0, 'EXCEPTION_NMI', K, 'Exception or non-maskable interrupt (NMI)', ['exception']),
+  row('vmx', 1, 'EXTERNAL_INTERRUPT', K, 'External interrupt', ['ext_irq']),
+  row('vmx', 2, 'TRIPLE_FAULT', K, 'Triple fault', ['triple_fault']),
   row('vmx', 3, 'INIT_SIGNAL', K, 'INIT signal'),
   row('vmx', 4, 'SIPI_SIGNAL', K, 'Start-up IPI (SIPI)'),
   row('vmx', 5, 'IO_SMI', H, 'I/O system-management interrupt (SMI)'),
   row('vmx', 6, 'OTHER_SMI', H, 'Other SMI'),
-  row('vmx', 7, 'INTERRUPT_WINDOW', K, 'Interrupt window', ['PENDING_INTERRUPT']),
-  row('vmx', 8, 'NMI_WINDOW', K, 'NMI window'),
+  row('vmx', 7, 'INTERRUPT_WINDOW', K, 'Interrupt window', ['PENDING_INTERRUPT', 'interrupt_window']),
+  row('vmx', 8, 'NMI_WINDOW', K, 'NMI window', ['nmi_window']),
   row('vmx', 9, 'TASK_SWITCH', K, 'Task switch'),
   row('vmx', 10, 'CPUID', K, 'CPUID'),
   row('vmx', 11, 'GETSEC', H, 'GETSEC'),
-  row('vmx', 12, 'HLT', K, 'HLT'),
+  row('vmx', 12, 'HLT', K, 'HLT', ['halt']),
   row('vmx', 13, 'INVD', K, 'INVD'),
   row('vmx', 14, 'INVLPG', K, 'INVLPG'),
   row('vmx', 15, 'RDPMC', K, 'RDPMC'),
@@ -50,11 +54,11 @@ export const VMX_EXIT_REASONS: readonly ExitReasonInfo[] = [
   row('vmx', 25, 'VMWRITE', K, 'VMWRITE'),
   row('vmx', 26, 'VMOFF', K, 'VMXOFF'),
   row('vmx', 27, 'VMON', K, 'VMXON'),
-  row('vmx', 28, 'CR_ACCESS', K, 'Control-register accesses (MOV CR, CLTS, LMSW)'),
-  row('vmx', 29, 'DR_ACCESS', K, 'MOV DR'),
-  row('vmx', 30, 'IO_INSTRUCTION', K, 'I/O instruction (IN, OUT, INS, OUTS)'),
-  row('vmx', 31, 'MSR_READ', K, 'RDMSR'),
-  row('vmx', 32, 'MSR_WRITE', K, 'WRMSR'),
+  row('vmx', 28, 'CR_ACCESS', K, 'Control-register accesses (MOV CR, CLTS, LMSW)', ['cr_access']),
+  row('vmx', 29, 'DR_ACCESS', K, 'MOV DR', ['dr_access']),
+  row('vmx', 30, 'IO_INSTRUCTION', K, 'I/O instruction (IN, OUT, INS, OUTS)', ['io_instruction']),
+  row('vmx', 31, 'MSR_READ', K, 'RDMSR', ['rdmsr']),
+  row('vmx', 32, 'MSR_WRITE', K, 'WRMSR', ['wrmsr']),
   row('vmx', 33, 'INVALID_STATE', K, 'VM-entry failure due to invalid guest state'),
   row('vmx', 34, 'MSR_LOAD_FAIL', K, 'VM-entry failure due to MSR loading'),
   row('vmx', 36, 'MWAIT_INSTRUCTION', K, 'MWAIT'),
@@ -62,12 +66,12 @@ export const VMX_EXIT_REASONS: readonly ExitReasonInfo[] = [
   row('vmx', 39, 'MONITOR_INSTRUCTION', K, 'MONITOR'),
   row('vmx', 40, 'PAUSE_INSTRUCTION', K, 'PAUSE'),
   row('vmx', 41, 'MCE_DURING_VMENTRY', K, 'VM-entry failure due to machine-check event'),
-  row('vmx', 43, 'TPR_BELOW_THRESHOLD', K, 'TPR below threshold'),
-  row('vmx', 44, 'APIC_ACCESS', K, 'APIC access'),
+  row('vmx', 43, 'TPR_BELOW_THRESHOLD', K, 'TPR below threshold', ['tpr_below_thres']),
+  row('vmx', 44, 'APIC_ACCESS', K, 'APIC access', ['apic_access']),
   row('vmx', 45, 'EOI_INDUCED', K, 'Virtualized EOI'),
   row('vmx', 46, 'GDTR_IDTR', K, 'Access to GDTR or IDTR (LGDT, LIDT, SGDT, SIDT)'),
   row('vmx', 47, 'LDTR_TR', K, 'Access to LDTR or TR (LLDT, LTR, SLDT, STR)'),
-  row('vmx', 48, 'EPT_VIOLATION', K, 'EPT violation'),
+  row('vmx', 48, 'EPT_VIOLATION', K, 'EPT violation', ['ept_violation']),
   row('vmx', 49, 'EPT_MISCONFIG', K, 'EPT misconfiguration'),
   row('vmx', 50, 'INVEPT', K, 'INVEPT'),
   row('vmx', 51, 'RDTSCP', K, 'RDTSCP'),
