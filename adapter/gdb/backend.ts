@@ -176,6 +176,12 @@ export class GdbBackend extends EventEmitter<GdbBackendEvents> {
     let forward = '';
     for (const raw of lines) {
       const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+      if (line.startsWith('*running')) {
+        // Only the thread matters here; no need for the full parser on every step.
+        const thread = /thread-id="([^"]*)"/.exec(line)?.[1] ?? 'all';
+        this.emit('running', thread);
+        continue;
+      }
       if (line.startsWith('*')) {
         const record = parseMIRecord(line);
         this.onExec({ state: record.state ?? '', data: record.data ?? {} });
