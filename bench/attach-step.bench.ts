@@ -10,10 +10,9 @@
  * under 25 ms median; attach within gdb's attach + 300 ms, symbol loading excluded.
  */
 import { performance } from 'node:perf_hooks';
-import type { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { bootLab, type Lab } from '../test/lab/lab';
-import { labAttachConfig, startClient } from '../test/integration/support/session';
+import { labAttachConfig, startClient, stopAfter } from '../test/integration/support/session';
 import { median, RawGdb } from './support/rawGdb';
 
 const rounds = Number(process.argv[2] ?? 3);
@@ -69,15 +68,6 @@ async function gdbRound(lab: Lab): Promise<Round> {
   await gdb.command('-target-detach');
   await gdb.exit();
   return { attachMs, symbolsMs, stepMs };
-}
-
-async function stopAfter(
-  dc: DebugClient,
-  action: () => Promise<unknown>,
-): Promise<DebugProtocol.StoppedEvent> {
-  const stopped = dc.waitForEvent('stopped') as Promise<DebugProtocol.StoppedEvent>;
-  await action();
-  return stopped;
 }
 
 async function dapRound(lab: Lab): Promise<Round> {

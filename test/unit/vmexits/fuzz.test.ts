@@ -3,19 +3,8 @@ import assert from 'node:assert/strict';
 import { aggregate, aggregateText } from '../../../adapter/vmexits/aggregate';
 import type { TraceEvent } from '../../../adapter/vmexits/events';
 import { TraceParser } from '../../../adapter/vmexits/parser';
+import { prng } from '../../../bench/vmexits/gen-trace';
 import { fixture, fixtureNames } from './fixtures';
-
-/** mulberry32: a seeded PRNG in [0, 1). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SEEDS: Buffer[] = fixtureNames().flatMap((n) =>
   fixture(n)
