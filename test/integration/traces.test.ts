@@ -68,7 +68,8 @@ async function streamHolds(l: Lab, keys: string[], timeoutMs: number): Promise<n
           : `the stream stops ${at + keys.length - stream.length} events short of the capture's end`,
       );
     }
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // Re-check when more of the stream has arrived.
+    await l.trace.waitForNext(/./, Math.max(1, deadline - Date.now())).catch(() => undefined);
   }
 }
 
