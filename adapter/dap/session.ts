@@ -205,12 +205,15 @@ export class HvdbgSession extends DebugSession {
 
   protected override configurationDoneRequest(response: DebugProtocol.ConfigurationDoneResponse): void {
     if (this.config?.stopOnAttach ?? true) {
-      this.run(response, async (dbg) => {
-        const threadId = await dbg.threads.currentId();
-        const event: DebugProtocol.StoppedEvent = new StoppedEvent('entry', threadId);
-        event.body.allThreadsStopped = true;
-        this.sendEvent(event);
-      });
+      // The guest stopped when gdb connected; report it like any stop, after this response.
+      let threadId = 0;
+      this.run(
+        response,
+        async (dbg) => {
+          threadId = await dbg.threads.currentId();
+        },
+        (dbg) => dbg.execution.reportEntry(threadId),
+      );
     } else {
       // Learn the vCPUs while the guest is stopped: gdb cannot list them while it runs.
       this.dbg?.threads.list().then(

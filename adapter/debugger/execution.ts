@@ -87,6 +87,12 @@ export class ExecutionService extends EventEmitter<ExecutionEvents> {
     else await step(this.gdb, kind, threadId);
   }
 
+  /** The stop found at attach (the stub stops the guest when a debugger connects), as an `entry` stop. */
+  reportEntry(threadId: number): void {
+    this.state = 'stopped';
+    this.report({ reason: 'entry', threadId });
+  }
+
   /** The response to a {@link resume} request has been sent (or the request failed). */
   responded(): void {
     this.pendingResumes = Math.max(0, this.pendingResumes - 1);
