@@ -5,9 +5,9 @@
  */
 import { decodeEntry, type PageEntry } from './entries';
 import { decodeEptEntry, type EptEntry } from './ept';
-import { describeMemoryError, type PhysicalMemory } from './memory';
+import type { PhysicalMemory } from './memory';
 import { CR4_LA57, CR4_PAE, EFER_LMA, EFER_NXE, levelsOf, type EntryLevel } from './mode';
-import { TableReader } from './tableReader';
+import { readWalkEntry, TableReader, type MemoryErrorFault } from './tableReader';
 import { canonicalize } from './canonical';
 import { describeFault, translate, type Translation } from './translate';
 
@@ -31,13 +31,7 @@ export type EptFault =
   | { readonly kind: 'address-too-wide'; readonly width: 48 | 57 }
   | { readonly kind: 'ept-violation'; readonly level: EntryLevel }
   | { readonly kind: 'ept-misconfiguration'; readonly level: EntryLevel; readonly reason: string }
-  | {
-      readonly kind: 'memory-error';
-      readonly level: EntryLevel;
-      readonly tableAddress: bigint;
-      readonly reason: string;
-      readonly message: string;
-    };
+  | MemoryErrorFault;
 
 /** Access rights combined over all EPT levels (logical AND of each bit). */
 export interface EptPermissions {
@@ -86,17 +80,9 @@ export async function translateEpt(
   let tableAddress = ctx.eptp & ((1n << BigInt(m)) - 1n) & ~0xfffn;
   for (const level of levelsOf(pageWalkLength === 5 ? '5-level' : '4-level')) {
     const index = Number((gpa >> BigInt(level.shift)) & 511n);
-    let raw: bigint;
-    try {
-      raw = await reader.entry(tableAddress, index, 8);
-    } catch (error) {
-      return fail({
-        kind: 'memory-error',
-        level: level.name,
-        tableAddress,
-        ...describeMemoryError(error, tableAddress),
-      });
-    }
+    const read = await readWalkEntry(reader, tableAddress, index, 8, level.name);
+    if ('fault' in read) return fail(read.fault);
+    const raw = read.raw;
     const entry = decodeEptEntry(raw, level.name, options);
     steps.push({
       level: level.name,

@@ -2,7 +2,14 @@
  * Cached, counted reads of paging structures through a `PhysicalMemory`: each 4-KByte page is read at
  * most once per reader, and an optional limit bounds the number of distinct reads.
  */
-import { PhysicalMemoryError, readEntry, TABLE_BYTES, type PhysicalMemory } from './memory';
+import {
+  describeMemoryError,
+  PhysicalMemoryError,
+  readEntry,
+  TABLE_BYTES,
+  type PhysicalMemory,
+} from './memory';
+import type { EntryLevel } from './mode';
 
 /** Thrown by `TableReader` when a new read would exceed its `maxReads`. */
 export class TableReadLimitError extends Error {
@@ -57,5 +64,34 @@ export class TableReader {
     const page = await this.page(tableAddress);
     const offset = Number(tableAddress & 0xfffn);
     return Array.from({ length: count }, (_, i) => readEntry(page, offset + i * size, size));
+  }
+}
+
+/** A walk that could not read a table: where, and why (a `PhysicalMemoryError`'s reason, or `unreadable`). */
+export interface MemoryErrorFault {
+  readonly kind: 'memory-error';
+  readonly level: EntryLevel;
+  readonly tableAddress: bigint;
+  readonly reason: string;
+  readonly message: string;
+}
+
+/**
+ * One step of a walk: reads entry `index` (of `size` bytes) of the table at `tableAddress`; a memory
+ * error becomes the walk's fault at `level` instead of an exception.
+ */
+export async function readWalkEntry(
+  reader: TableReader,
+  tableAddress: bigint,
+  index: number,
+  size: 4 | 8,
+  level: EntryLevel,
+): Promise<{ raw: bigint } | { fault: MemoryErrorFault }> {
+  try {
+    return { raw: await reader.entry(tableAddress, index, size) };
+  } catch (error) {
+    return {
+      fault: { kind: 'memory-error', level, tableAddress, ...describeMemoryError(error, tableAddress) },
+    };
   }
 }

@@ -5,10 +5,10 @@
  */
 import { isCanonical } from './canonical';
 import { decodeEntry, type PageEntry } from './entries';
-import { describeMemoryError, type PhysicalMemory } from './memory';
+import type { PhysicalMemory } from './memory';
 import { CR4_PSE, EFER_NXE, levelsOf, pagingModeOf, rootTableAddress } from './mode';
 import type { EntryLevel, PagingContext, PagingMode } from './mode';
-import { TableReader } from './tableReader';
+import { readWalkEntry, TableReader, type MemoryErrorFault } from './tableReader';
 
 /** One entry read during a walk. */
 export interface WalkStep {
@@ -37,13 +37,7 @@ export type TranslationFault =
   | { readonly kind: 'address-too-wide'; readonly width: 32 | 48 | 57 }
   | { readonly kind: 'not-present'; readonly level: EntryLevel }
   | { readonly kind: 'reserved-bit'; readonly level: EntryLevel; readonly reservedBits: bigint }
-  | {
-      readonly kind: 'memory-error';
-      readonly level: EntryLevel;
-      readonly tableAddress: bigint;
-      readonly reason: string;
-      readonly message: string;
-    };
+  | MemoryErrorFault;
 
 interface TranslationBase {
   readonly mode: PagingMode;
@@ -154,17 +148,9 @@ export async function translate(
   let tableAddress = rootTableAddress(mode, ctx.cr3, maxPhyAddr);
   for (const level of levelsOf(mode)) {
     const index = Number((virtualAddress >> BigInt(level.shift)) & BigInt(level.entries - 1));
-    let raw: bigint;
-    try {
-      raw = await reader.entry(tableAddress, index, level.entrySize);
-    } catch (error) {
-      return fail({
-        kind: 'memory-error',
-        level: level.name,
-        tableAddress,
-        ...describeMemoryError(error, tableAddress),
-      });
-    }
+    const read = await readWalkEntry(reader, tableAddress, index, level.entrySize, level.name);
+    if ('fault' in read) return fail(read.fault);
+    const raw = read.raw;
     const entry = decodeEntry(raw, level.name, entryOptions);
     const entryAddress = tableAddress + BigInt(index * level.entrySize);
     steps.push({ level: level.name, tableAddress, index, entryAddress, entry });
