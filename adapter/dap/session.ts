@@ -21,9 +21,8 @@ import { Debugger } from '../debugger/debugger';
 import type { StepKind } from '../gdb/mi/exec';
 import { parseStubAddress, type StubAddress } from '../target/address';
 import { launchQemu, type LaunchedQemu } from '../target/qemuLauncher';
-import { exitRequest } from '../exits/session';
 import { ConfigurationError, validateArguments, type CommonArguments } from './config';
-import { EXIT_REQUESTS, exitStatsUpdatedEvent, lastExitsEvent } from './customRequests';
+import { exitStatsUpdatedEvent, lastExitsEvent } from './customRequests';
 import { blameOf, userMessage } from './errors';
 
 type Response = DebugProtocol.Response;
@@ -460,8 +459,9 @@ export class HvdbgSession extends DebugSession {
 
   /** hvdbg's own requests (adapter/dap/customRequests.ts), routed to their service. */
   protected override customRequest(command: string, response: Response, args: unknown): void {
-    if (EXIT_REQUESTS.includes(command)) {
-      this.run(response, (dbg) => exitRequest(dbg, command, args));
+    const handler = this.dbg?.requests.get(command);
+    if (handler !== undefined) {
+      this.run(response, () => handler(args));
       return;
     }
     super.customRequest(command, response, args);

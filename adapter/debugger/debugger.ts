@@ -14,7 +14,12 @@ import { VariableService } from './variables';
 import { describeStubAddress } from '../target/address';
 import { createExitService, type ExitTraceService } from '../exits/session';
 
+/** Answers one custom DAP request (adapter/dap/*Requests.ts declares them); returns the response body. */
+export type CustomRequestHandler = (args: unknown) => Promise<object>;
+
 export class Debugger {
+  /** hvdbg's custom DAP requests, by command; each domain's wiring registers its own. */
+  readonly requests = new Map<string, CustomRequestHandler>();
   readonly sources: SourceResolver;
   readonly threads: ThreadService;
   readonly frames: FrameService;
@@ -51,6 +56,11 @@ export class Debugger {
     this.console = new ConsoleService(gdb);
     this.console.register(controlRegistersCommand(this.registers, () => this.topFrame()));
     this.exits = createExitService(this, args);
+  }
+
+  /** Registers the handler of a custom DAP request. */
+  handle(command: string, handler: CustomRequestHandler): void {
+    this.requests.set(command, handler);
   }
 
   /** Frame 0 of gdb's selected vCPU (for commands run without a frame). */

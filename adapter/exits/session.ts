@@ -4,6 +4,7 @@
  * stop, everything released when gdb goes (every way a session ends).
  */
 import { ExitsError } from './errors';
+import { EXIT_REQUESTS } from '../dap/customRequests';
 import type { CommonArguments } from '../dap/config';
 import type { Debugger } from '../debugger/debugger';
 import type { FrameRef } from '../debugger/frames';
@@ -15,11 +16,6 @@ import { GdbSymbolResolver, SourceFinder } from './symbols';
 import { stubOwner } from './stubOwner';
 
 export { ExitTraceService } from './service';
-
-/** The custom requests, answered for a connected session. */
-export function exitRequest(dbg: Debugger, command: string, args: unknown): Promise<object> {
-  return handleExitRequest(dbg.exits, (_frame, threadId) => selectedVcpu(dbg, threadId), command, args);
-}
 
 export function createExitService(dbg: Debugger, args: CommonArguments): ExitTraceService {
   const { gdb, address } = dbg.connection;
@@ -40,6 +36,11 @@ export function createExitService(dbg: Debugger, args: CommonArguments): ExitTra
   const selected = (frame: FrameRef | undefined, threadId?: number) =>
     selectedVcpu(dbg, threadId ?? frame?.threadId);
   dbg.console.register(exitsCommand(service, selected));
+  for (const command of EXIT_REQUESTS) {
+    dbg.handle(command, (requestArgs) =>
+      handleExitRequest(service, (_frame, threadId) => selectedVcpu(dbg, threadId), command, requestArgs),
+    );
+  }
   gdb.once('exited', () => service.dispose());
   dbg.execution.on('stopped', (stop) => {
     if (stop.threadId === undefined || !service.hasSource) return;
