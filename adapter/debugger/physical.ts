@@ -1,0 +1,26 @@
+/**
+ * The session's guest physical memory: the relay-backed reader, told where RAM is (QEMU's memory tree)
+ * and where a Linux kernel's direct map starts (for stubs without a physical mode).
+ */
+import { reqString } from '../gdb/miValues';
+import type { Connection } from './connect';
+import { parseMemoryTree, StubPhysicalMemory, type GuestPhysicalMemory } from '../target/physicalMemory';
+
+export function physicalMemoryFor(connection: Connection): GuestPhysicalMemory {
+  const { gdb, stub, relay } = connection;
+  return new StubPhysicalMemory(relay, {
+    regions: async () => {
+      if (stub.name !== 'qemu') return undefined;
+      const regions = parseMemoryTree(await stub.monitor('info mtree -f'));
+      return regions.length > 0 ? regions : undefined;
+    },
+    directMapBase: async () => {
+      try {
+        const result = await gdb.mi('-data-evaluate-expression "(unsigned long)page_offset_base"');
+        return BigInt(reqString(result, 'value'));
+      } catch {
+        return undefined;
+      }
+    },
+  });
+}
