@@ -25,6 +25,7 @@ export interface ExitTraceSetting {
 export interface CommonArguments {
   readonly program?: string;
   readonly symbolFiles?: readonly SymbolFile[];
+  readonly modulePath?: readonly string[];
   readonly gdbPath?: string;
   readonly stopOnAttach?: boolean;
   readonly sourceFileMap?: Readonly<Record<string, string>>;
@@ -81,6 +82,13 @@ const common = {
         },
       },
     },
+    default: [],
+  },
+  modulePath: {
+    type: 'array',
+    description:
+      "Directories searched (recursively) for the ELF files of the Linux kernel modules loaded in the guest, e.g. the -dbg package's /usr/lib/debug/lib/modules/<version>/. hvdbg reads the module list from guest memory and adds each module's symbols at its load address (kvm_amd ↔ kvm-amd.ko), for modules loaded later too. Modules given in symbolFiles keep those.",
+    items: { type: 'string' },
     default: [],
   },
   gdbPath: { type: 'string', description: 'The gdb executable.', default: 'gdb' },

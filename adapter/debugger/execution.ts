@@ -37,6 +37,8 @@ export class ExecutionService extends EventEmitter<ExecutionEvents> {
   private heldStops: StopInfo[] = [];
   private stopHeld: (() => void) | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
+  /** hvdbg's own breakpoints (gdb number → work to do): the guest continues after, no stop is shown. */
+  private readonly internal = new Map<number, () => Promise<void>>();
 
   constructor(
     private readonly gdb: GdbBackend,
@@ -67,6 +69,15 @@ export class ExecutionService extends EventEmitter<ExecutionEvents> {
     });
     this.heartbeat = setInterval(() => void this.beat(), HEARTBEAT_MS);
     this.heartbeat.unref();
+  }
+
+  /** Runs `handler` whenever gdb breakpoint `number` is hit, then continues without a visible stop. */
+  addInternalBreakpoint(number: number, handler: () => Promise<void>): void {
+    this.internal.set(number, handler);
+  }
+
+  removeInternalBreakpoint(number: number): void {
+    this.internal.delete(number);
   }
 
   dispose(): void {
@@ -151,6 +162,18 @@ export class ExecutionService extends EventEmitter<ExecutionEvents> {
 
   private async onStop(record: StopRecord): Promise<void> {
     const number = record.breakpointNumber;
+    const internal = number === undefined ? undefined : this.internal.get(number);
+    if (internal !== undefined) {
+      await internal().catch((error: unknown) => this.emit('output', `hvdbg: ${String(error)}\n`));
+      if (this.pausing) {
+        this.pausing = false;
+        this.report({ reason: 'pause', threadId: record.threadId });
+        return;
+      }
+      this.state = 'running';
+      await continueAll(this.gdb).catch((error: unknown) => this.emit('output', `hvdbg: ${String(error)}\n`));
+      return;
+    }
     const logMessage = number === undefined ? undefined : this.breakpoints.logMessageOf(number);
     if (logMessage !== undefined && !this.pausing) {
       this.emit('output', `${await this.interpolate(logMessage, record.threadId)}\n`);

@@ -40,6 +40,8 @@ export function labLaunchConfig(lab: Lab): Record<string, unknown> {
     program: manifest.vmlinux,
     stopOnAttach: true,
     ...(symbolFiles.length > 0 ? { symbolFiles } : {}),
+    // Modules the guest loads later (and any not in symbolFiles) are found here by name.
+    modulePath: [path.dirname(manifest.kvmKo)],
     ...(Object.keys(sourceFileMap).length > 0 ? { sourceFileMap } : {}),
     ...(manifest.sourceRoot ? { sourcePaths: [manifest.sourceRoot] } : {}),
   };

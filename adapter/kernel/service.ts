@@ -1,0 +1,300 @@
+/**
+ * Linux kernel awareness for one session: the KASLR slide (symbols reloaded with it), the loaded modules'
+ * symbols added from `modulePath`, modules loaded later picked up at `do_init_module` (as lx-symbols
+ * does), and the paravirt interface. Created by {@link attachKernel} once gdb is connected and the guest
+ * stopped, before any breakpoint is inserted.
+ */
+import { basename } from 'node:path';
+import type { CommonArguments } from '../dap/config';
+import type { KernelModuleInfo, ModulesBody, ParavirtBody } from '../dap/kernelRequests';
+import type { GdbBackend } from '../gdb/backend';
+import { deleteBreakpoints, insertBreakpoint } from '../gdb/mi/breakpoints';
+import { readMemory } from '../gdb/mi/data';
+import { tupleList, optTuple, optString } from '../gdb/miValues';
+import { describeSlide, findSlide, type KernelImage } from './kaslr';
+import {
+  findModuleFile,
+  indexModuleFiles,
+  moduleNameOfFile,
+  normalizeModuleName,
+  type ModuleFileIndex,
+} from './moduleFiles';
+import { addSymbolFileCommand, listModules, readModule, readSections, type LoadedModule } from './modules';
+import { readParavirt } from './pvops';
+import { gdbKernelTarget, gdbPath, hex, parseAddress, type KernelTarget } from './target';
+
+export interface KernelReporter {
+  progress(message: string): void;
+  log(message: string): void;
+}
+
+interface ModuleState {
+  readonly name: string;
+  readonly text: bigint;
+  readonly symbolFile?: string;
+  readonly problem?: string;
+  /** Symbols were added by hvdbg at `text` (and must be removed if the module moves). */
+  readonly added: boolean;
+}
+
+/**
+ * Bytes of startup_64 compared: its first instructions (`lea ...(%rip), %rsp; lea _text(%rip), %rdi`) are
+ * position independent; from byte 26 on, `mov $imm32, %rdx` holds an absolute address that the KASLR
+ * relocation rewrites (arch/x86/boot/compressed/misc.c, handle_relocations).
+ */
+const ANCHOR_BYTES = 16;
+
+/** CR0.PG (Intel SDM Vol. 3A §2.5): without paging no kernel virtual address can be read yet. */
+const CR0_PG = 1n << 31n;
+
+export class KernelService {
+  /** Run-time minus link-time address of the kernel; undefined until found. */
+  slide: bigint | undefined;
+  private readonly modules = new Map<string, ModuleState>();
+  private readonly target: KernelTarget;
+  private index: ModuleFileIndex | undefined;
+  /** Normalized module name → the file `symbolFiles` gives for it: those win. */
+  private readonly explicit = new Map<string, string>();
+  private detecting: Promise<void> | undefined;
+  /** gdb's number of the breakpoint on `do_init_module` (modules loaded later), when there is one. */
+  hook: number | undefined;
+  /** Told when {@link hook} is replaced (the symbols moved with the slide). */
+  hookMoved: ((previous: number | undefined, next: number | undefined) => void) | undefined;
+
+  constructor(
+    readonly gdb: GdbBackend,
+    private readonly args: CommonArguments,
+    private readonly program: string,
+    readonly image: KernelImage,
+    private log: (text: string) => void,
+  ) {
+    this.target = gdbKernelTarget(gdb);
+    for (const file of args.symbolFiles ?? []) {
+      const name = moduleNameOfFile(basename(file.path));
+      if (name !== undefined) this.explicit.set(name, file.path);
+    }
+  }
+
+  /** Where later messages go (the Debug Console once the session is wired). */
+  setLog(log: (text: string) => void): void {
+    this.log = log;
+  }
+
+  get modulePath(): readonly string[] {
+    return this.args.modulePath ?? [];
+  }
+
+  /**
+   * Looks for the slide unless known; reloads the program's symbols with it when it is not 0. `atAttach`:
+   * say so when it cannot be known yet. Safe to call concurrently (one detection at a time).
+   */
+  ensureSlide(atAttach = false): Promise<void> {
+    if (this.slide !== undefined) return Promise.resolve();
+    this.detecting ??= this.detect(atAttach).finally(() => (this.detecting = undefined));
+    return this.detecting;
+  }
+
+  private async detect(atAttach: boolean): Promise<void> {
+    const started = Date.now();
+    const rips = await this.vcpuRips();
+    const cr0 = parseAddress(await this.target.evaluate('(unsigned long)$cr0').catch(() => '0x80000000'));
+    const paging = cr0 === undefined || (cr0 & CR0_PG) !== 0n;
+    const misses = { candidates: 0, unreadable: 0 };
+    const found = await findSlide(this.target, this.image, rips, paging, misses);
+    if (found === undefined) {
+      if (atAttach) {
+        const where = rips.map((r, i) => `vCPU ${i} at ${r === undefined ? '?' : hex(r)}`).join(', ');
+        this.log(
+          `hvdbg: the kernel's KASLR slide is not known yet (${paging ? 'no match for vmlinux in the kernel image area' : 'paging is off: the kernel has not started'}; ` +
+            `${misses.candidates} candidates, ${misses.unreadable} unreadable; ${where}). ` +
+            `Symbols stay at vmlinux's addresses until the first stop in the running kernel.\n`,
+        );
+      }
+      return;
+    }
+    this.slide = found.slide;
+    this.log(`hvdbg: ${describeSlide(found, this.image, Date.now() - started)}\n`);
+    if (found.slide !== 0n) {
+      const reload = Date.now();
+      await this.gdb.console(`symbol-file -o ${hex(found.slide)} ${gdbPath(this.program)}`);
+      this.log(
+        `hvdbg: reloaded ${this.program} at offset ${hex(found.slide)} in ${Date.now() - reload} ms\n`,
+      );
+      if (this.hook !== undefined) await this.installModuleHook();
+    }
+  }
+
+  /**
+   * Puts a breakpoint on `do_init_module(struct module *mod)`, as lx-symbols' LoadModuleBreakpoint does:
+   * it runs once the module's sections are in place and before its init function. Only with a
+   * `modulePath` (without one there is no file to add). Replaces the previous one.
+   */
+  async installModuleHook(): Promise<void> {
+    if (this.modulePath.length === 0) return;
+    const previous = this.hook;
+    if (previous !== undefined) await deleteBreakpoints(this.gdb, [previous]).catch(() => undefined);
+    this.hook = undefined;
+    const address = await symbolAddress(this.gdb, 'do_init_module');
+    if (address === undefined) {
+      this.log('hvdbg: no do_init_module in the kernel symbols: modules loaded later get no symbols\n');
+    } else {
+      const hardware = (this.args.breakpointType ?? 'hardware') === 'hardware';
+      this.hook = (await insertBreakpoint(this.gdb, { location: `*${hex(address)}`, hardware })).number;
+    }
+    this.hookMoved?.(previous, this.hook);
+  }
+
+  /** Each vCPU's RIP (index = gdb thread id - 1), from `-thread-info`. */
+  private async vcpuRips(): Promise<(bigint | undefined)[]> {
+    const info = await this.gdb.mi('-thread-info');
+    const rips: (bigint | undefined)[] = [];
+    for (const thread of tupleList(info, 'threads')) {
+      const id = Number.parseInt(optString(thread, 'id') ?? '0', 10);
+      const addr = optString(optTuple(thread, 'frame') ?? {}, 'addr');
+      if (id > 0) rips[id - 1] = addr === undefined ? undefined : BigInt(addr);
+    }
+    return rips;
+  }
+
+  /** Walks the module list and adds the symbols of every module not seen yet. Needs a known slide. */
+  async loadModules(): Promise<void> {
+    if (this.slide === undefined) return;
+    let loaded: LoadedModule[];
+    try {
+      loaded = await listModules(this.target);
+    } catch (error) {
+      this.log(`hvdbg: cannot read the kernel's module list: ${messageOf(error)}\n`);
+      return;
+    }
+    for (const module of [...loaded].reverse()) await this.addModule(module);
+  }
+
+  /** At `do_init_module`: the module being initialised is in RDI (`struct module *mod`). */
+  async moduleLoading(): Promise<void> {
+    await this.ensureSlide();
+    const struct = parseAddress(await this.target.evaluate('(unsigned long)$rdi'));
+    if (struct === undefined || struct === 0n) return;
+    await this.addModule(await readModule(this.target, struct));
+  }
+
+  private async addModule(module: LoadedModule): Promise<void> {
+    const key = normalizeModuleName(module.name);
+    const known = this.modules.get(key);
+    if (known !== undefined && known.text === module.text) return;
+    if (known?.added === true) {
+      // Unloaded and loaded again elsewhere: its old symbols would shadow the new ones.
+      await this.gdb.console(`remove-symbol-file -a ${hex(known.text)}`).catch(() => '');
+    }
+    const given = this.explicit.get(key);
+    if (given !== undefined) {
+      this.modules.set(key, { name: module.name, text: module.text, symbolFile: given, added: false });
+      return;
+    }
+    if (this.modulePath.length === 0) {
+      this.modules.set(key, {
+        name: module.name,
+        text: module.text,
+        problem: 'no "modulePath" in the configuration',
+        added: false,
+      });
+      return;
+    }
+    this.index ??= await indexModuleFiles(this.modulePath);
+    const file = findModuleFile(this.index, module.name);
+    if ('problem' in file) {
+      this.modules.set(key, { name: module.name, text: module.text, problem: file.problem, added: false });
+      this.log(`hvdbg: ${file.problem}; the session goes on without its symbols.\n`);
+      return;
+    }
+    try {
+      const sections = await readSections(this.target, module);
+      await this.gdb.console(addSymbolFileCommand(file.path, module.text, sections));
+      this.modules.set(key, { name: module.name, text: module.text, symbolFile: file.path, added: true });
+      this.log(`hvdbg: module ${module.name} at ${hex(module.text)}: symbols from ${file.path}\n`);
+    } catch (error) {
+      const problem = `module ${module.name}: gdb could not add ${file.path}: ${messageOf(error)}`;
+      this.modules.set(key, { name: module.name, text: module.text, problem, added: false });
+      this.log(`hvdbg: ${problem}\n`);
+    }
+  }
+
+  /** The modules as last seen (re-read from the guest when `stopped`), for `hv modules` / `hvdbg/modules`. */
+  async describeModules(stopped: boolean): Promise<ModulesBody> {
+    let order: string[] = [...this.modules.keys()].reverse();
+    if (stopped && this.slide !== undefined) {
+      const loaded = await listModules(this.target).catch(() => undefined);
+      if (loaded !== undefined) {
+        for (const module of [...loaded].reverse()) await this.addModule(module);
+        order = loaded.map((m) => normalizeModuleName(m.name));
+      }
+    }
+    const modules: KernelModuleInfo[] = [];
+    for (const key of order) {
+      const state = this.modules.get(key);
+      if (state === undefined) continue;
+      modules.push({
+        name: state.name,
+        text: hex(state.text),
+        ...(state.symbolFile === undefined ? {} : { symbolFile: state.symbolFile }),
+        ...(state.problem === undefined ? {} : { problem: state.problem }),
+      });
+    }
+    return { modules, ...(this.slide === undefined ? {} : { kaslrSlide: hex(this.slide) }) };
+  }
+
+  paravirt(): Promise<ParavirtBody> {
+    return readParavirt(this.target);
+  }
+}
+
+function messageOf(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).trim();
+}
+
+async function symbolAddress(gdb: GdbBackend, symbol: string): Promise<bigint | undefined> {
+  return gdbKernelTarget(gdb)
+    .evaluate(`(unsigned long)&${symbol}`)
+    .then(parseAddress, () => undefined);
+}
+
+/**
+ * What vmlinux says about the kernel text, or undefined when `program` is no Linux kernel (no `_text`,
+ * `_etext`, `_end`). vmlinux's bytes are read from the file itself (gdb's trust-readonly-sections), not
+ * from the guest.
+ */
+export async function readKernelImage(gdb: GdbBackend): Promise<KernelImage | undefined> {
+  const [text, etext, end] = await Promise.all(['_text', '_etext', '_end'].map((s) => symbolAddress(gdb, s)));
+  if (text === undefined || etext === undefined || end === undefined) return undefined;
+  await gdb.mi('-gdb-set trust-readonly-sections on');
+  try {
+    const bytes = await readMemory(gdb, text, ANCHOR_BYTES).catch(() => Buffer.alloc(0));
+    return bytes.length === ANCHOR_BYTES ? { text, etext, end, bytes } : undefined;
+  } finally {
+    await gdb.mi('-gdb-set trust-readonly-sections off');
+  }
+}
+
+/**
+ * Kernel awareness for a session whose `program` is a Linux vmlinux: finds the slide (reloading the
+ * symbols with it) and adds the loaded modules' symbols. Undefined for anything else (no program, not a
+ * kernel). Never throws for the guest's sake: what cannot be done is said in the Debug Console.
+ */
+export async function attachKernel(
+  gdb: GdbBackend,
+  args: CommonArguments,
+  reporter: KernelReporter,
+): Promise<KernelService | undefined> {
+  if (args.program === undefined) return undefined;
+  const image = await readKernelImage(gdb).catch(() => undefined);
+  if (image === undefined) return undefined;
+  const kernel = new KernelService(gdb, args, args.program, image, (text) => reporter.log(text));
+  reporter.progress('Looking for the kernel (KASLR slide, modules)');
+  try {
+    await kernel.ensureSlide(true);
+    await kernel.loadModules();
+    await kernel.installModuleHook();
+  } catch (error) {
+    reporter.log(`hvdbg: kernel awareness: ${messageOf(error)}\n`);
+  }
+  return kernel;
+}

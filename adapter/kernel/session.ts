@@ -1,0 +1,68 @@
+/**
+ * The kernel service wired into a connected session: `hv modules` / `hv pvops` in the Debug Console,
+ * `hvdbg/modules` / `hvdbg/paravirt` for the views, the service's `do_init_module` breakpoint made an
+ * internal one (symbols added, the guest continues without a visible stop), and a KASLR slide looked for
+ * again at each stop while it is unknown (attached before the kernel ran).
+ */
+import { modulesRequest, paravirtRequest, type ModulesBody } from '../dap/kernelRequests';
+import type { Debugger } from '../debugger/debugger';
+import { formatParavirt } from './pvops';
+import type { KernelService } from './service';
+
+/** `hv modules` text. */
+export function formatModules(body: ModulesBody): string {
+  const slide = body.kaslrSlide === undefined ? 'unknown' : body.kaslrSlide;
+  if (body.modules.length === 0) return `KASLR slide: ${slide}\nno modules loaded`;
+  const width = Math.max(...body.modules.map((m) => m.name.length));
+  const rows = body.modules.map(
+    (m) => `  ${m.name.padEnd(width)}  ${m.text}  ${m.symbolFile ?? `(no symbols: ${m.problem ?? '?'})`}`,
+  );
+  return `KASLR slide: ${slide}\n${body.modules.length} modules:\n${rows.join('\n')}`;
+}
+
+async function paravirtOrExplain(kernel: KernelService) {
+  try {
+    return await kernel.paravirt();
+  } catch (error) {
+    const why = (error instanceof Error ? error.message : String(error)).trim();
+    throw new Error(`cannot read pv_info/pv_ops (a kernel without CONFIG_PARAVIRT?): ${why}`);
+  }
+}
+
+/** Wires `kernel` into `dbg`. */
+export function wireKernel(dbg: Debugger, kernel: KernelService): void {
+  const output = (text: string): void => void dbg.execution.emit('output', text);
+  kernel.setLog(output);
+  const stopped = (): boolean => dbg.execution.state === 'stopped';
+
+  dbg.console.register({
+    name: 'modules',
+    usage: 'hv modules',
+    summary: 'loaded kernel modules, their .text and symbol files; the KASLR slide',
+    run: async () => formatModules(await kernel.describeModules(stopped())),
+  });
+  dbg.console.register({
+    name: 'pvops',
+    usage: 'hv pvops',
+    summary: 'pv_info.name and every pv_ops slot: native or paravirtualized',
+    run: async () => formatParavirt(await paravirtOrExplain(kernel)),
+  });
+  dbg.handle(modulesRequest.command, () => kernel.describeModules(stopped()));
+  dbg.handle(paravirtRequest.command, () => paravirtOrExplain(kernel));
+
+  dbg.execution.on('stopped', () => {
+    if (kernel.slide !== undefined) return;
+    void kernel
+      .ensureSlide()
+      .then(() => kernel.loadModules())
+      .catch((error: unknown) => output(`hvdbg: ${String(error)}\n`));
+  });
+
+  const watch = (number: number): void =>
+    dbg.execution.addInternalBreakpoint(number, () => kernel.moduleLoading());
+  kernel.hookMoved = (previous, next) => {
+    if (previous !== undefined) dbg.execution.removeInternalBreakpoint(previous);
+    if (next !== undefined) watch(next);
+  };
+  if (kernel.hook !== undefined) watch(kernel.hook);
+}
