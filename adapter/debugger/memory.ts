@@ -1,11 +1,16 @@
 /**
  * Guest memory and disassembly for VS Code's memory view and Disassembly view. Addresses are guest
- * virtual addresses of the selected vCPU; memory references are `0x`-prefixed hex strings.
+ * virtual addresses of the selected vCPU; memory references are `0x`-prefixed hex strings, or
+ * `phys:0x...` for guest-physical memory (read through the session's stub link, `dbg.physical`).
  */
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { GdbBackend } from '../gdb/backend';
 import { disassemble, readMemory, writeMemory, type DisassembledInstruction } from '../gdb/mi/data';
 import type { SourceResolver } from './sources';
+import type { GuestPhysicalMemory } from '../target/physicalMemory';
+
+/** The prefix of a memory reference to guest-physical memory (`phys:0x1000`). */
+export const PHYSICAL_PREFIX = 'phys:';
 
 /** x86's longest instruction (Intel SDM Vol. 2A §2.3.11). */
 const MAX_INSN = 15;
@@ -20,6 +25,7 @@ export class MemoryService {
   constructor(
     private readonly gdb: GdbBackend,
     private readonly sources: SourceResolver,
+    private readonly physical?: GuestPhysicalMemory,
   ) {}
 
   async read(
@@ -27,6 +33,7 @@ export class MemoryService {
     offset: number,
     count: number,
   ): Promise<DebugProtocol.ReadMemoryResponse['body']> {
+    if (reference.startsWith(PHYSICAL_PREFIX)) return this.readPhysical(reference, offset, count);
     const address = parseAddress(reference, offset);
     const data =
       count === 0 ? Buffer.alloc(0) : await readMemory(this.gdb, address, count).catch(() => Buffer.alloc(0));
@@ -37,8 +44,34 @@ export class MemoryService {
     };
   }
 
+  /** Guest-physical memory: unreadable parts (outside RAM, refused) come back as `unreadableBytes`. */
+  private async readPhysical(
+    reference: string,
+    offset: number,
+    count: number,
+  ): Promise<DebugProtocol.ReadMemoryResponse['body']> {
+    const address = parseAddress(reference.slice(PHYSICAL_PREFIX.length), offset);
+    const physical = this.physicalMemory();
+    const data =
+      count === 0 ? new Uint8Array(0) : await physical.read(address, count).catch(() => new Uint8Array(0));
+    return {
+      address: `${PHYSICAL_PREFIX}0x${address.toString(16)}`,
+      data: Buffer.from(data).toString('base64'),
+      ...(data.length < count ? { unreadableBytes: count - data.length } : {}),
+    };
+  }
+
+  private physicalMemory(): GuestPhysicalMemory {
+    if (this.physical === undefined) throw new Error('this session cannot access guest-physical memory');
+    return this.physical;
+  }
+
   async write(reference: string, offset: number, base64: string): Promise<number> {
     const data = Buffer.from(base64, 'base64');
+    if (reference.startsWith(PHYSICAL_PREFIX)) {
+      await this.physicalMemory().write(parseAddress(reference.slice(PHYSICAL_PREFIX.length), offset), data);
+      return data.length;
+    }
     await writeMemory(this.gdb, parseAddress(reference, offset), data);
     return data.length;
   }

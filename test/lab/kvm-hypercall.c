@@ -12,7 +12,10 @@
 //
 //   HVDBG-HC seq=<n> mode=<long|real> nr=<dec> a0=0x.. a1=0x.. a2=0x.. a3=0x.. ret=<signed dec> rax=0x..
 //
-// At the end of a round the guest executes `out %al, $0x11`; the VMM sleeps -p microseconds.
+// At the end of a round the guest executes `out %al, $0x11`; the VMM sleeps -p microseconds. Then the
+// guest adds 1 to the 64-bit round counter at guest-physical 0x7010 (after the `out`, so that the
+// hypercalls' RIPs do not move). At start the VMM writes "HVDBG-L2-PATTERN" (16 bytes) at guest-physical
+// 0x7000: a debugger of L1 finds both through the nested page table (hvdbg's page-table tests).
 //
 // Usage: kvm-hypercall [-n rounds (0 = forever)] [-p pause_us (default 20000)] [-m long|real] [-q]
 // Build: gcc -static -O2 -o kvm-hypercall kvm-hypercall.c
@@ -37,6 +40,8 @@
 #define PD_GPA 0x3000UL
 #define CODE_GPA 0x8000UL /* below 64 KiB so that real mode reaches it with CS = 0 */
 #define STACK_GPA 0xf000UL
+#define PATTERN_GPA 0x7000UL /* "HVDBG-L2-PATTERN", then the round counter (u64) at 0x7010 */
+#define PATTERN "HVDBG-L2-PATTERN"
 #define PORT_RESULT 0x10
 #define PORT_ROUND 0x11
 
@@ -45,14 +50,17 @@ extern const unsigned char guest64[], guest64_end[], guest16[], guest16_end[];
 #define HYPERCALL(nr, a0, a1, a2, a3)                                                                      \
   "mov $" #nr ", %edi\n mov %edi, %eax\n mov $" #a0 ", %ebx\n mov $" #a1 ", %ecx\n mov $" #a2         \
   ", %edx\n mov $" #a3 ", %esi\n vmmcall\n out %al, $0x10\n"
-#define ROUND                                                                                              \
+/* The round counter at 0x7010: absolute addresses (SIB disp32 in long mode, 16-bit with DS = 0 in real mode). */
+#define COUNT64 "incq 0x7010\n"
+#define COUNT16 "addl $1, 0x7010\n adcl $0, 0x7014\n"
+#define ROUND(count)                                                                                       \
   "1:\n" HYPERCALL(11, 0, 0, 0, 0) HYPERCALL(5, 0, 0, 0, 0)                                                \
-      HYPERCALL(0x4711, 0x1111, 0x2222, 0x3333, 0x4444) "out %al, $0x11\n jmp 1b\n"
+      HYPERCALL(0x4711, 0x1111, 0x2222, 0x3333, 0x4444) "out %al, $0x11\n" count "jmp 1b\n"
 __asm__(".pushsection .rodata\n"
         ".code64\n"
-        "guest64:\n" ROUND "guest64_end:\n"
+        "guest64:\n" ROUND(COUNT64) "guest64_end:\n"
         ".code16\n"
-        "guest16:\n" ROUND "guest16_end:\n"
+        "guest16:\n" ROUND(COUNT16) "guest16_end:\n"
         ".code64\n"
         ".popsection\n");
 
@@ -114,6 +122,8 @@ int main(int argc, char **argv) {
   const unsigned char *code = real_mode ? guest16 : guest64;
   size_t code_len = real_mode ? (size_t)(guest16_end - guest16) : (size_t)(guest64_end - guest64);
   memcpy(mem + CODE_GPA, code, code_len);
+  memcpy(mem + PATTERN_GPA, PATTERN, 16);
+  memset(mem + PATTERN_GPA + 16, 0, 8);
 
   int vcpu = kvm_ioctl(vm, KVM_CREATE_VCPU, 0, "KVM_CREATE_VCPU");
   int run_size = kvm_ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0, "KVM_GET_VCPU_MMAP_SIZE");

@@ -12,6 +12,8 @@ export interface MappingLike {
   readonly physicalStart: bigint;
   readonly size: bigint;
   readonly permissions: Permissions;
+  /** The page size, when the merge compares it; else the size of the whole mapping. */
+  readonly pageSize?: bigint;
 }
 
 /** A run of merged mappings; `virtualEnd` is exclusive. */
@@ -33,6 +35,8 @@ export interface MergeOptions {
   readonly requirePhysicalContiguity?: boolean;
   /** Also require the same execute permission (default false: QEMU compares only U/S and R/W). */
   readonly compareExecute?: boolean;
+  /** Also require the same page size (default false). */
+  readonly comparePageSize?: boolean;
 }
 
 function sameProtection(a: Permissions, b: Permissions, compareExecute: boolean): boolean {
@@ -44,19 +48,23 @@ function sameProtection(a: Permissions, b: Permissions, compareExecute: boolean)
  * the same protection (and, if asked, continues it physically). Input need not be sorted.
  */
 export function mergeRanges(leaves: Iterable<MappingLike>, options: MergeOptions = {}): MappedRange[] {
-  const sorted = [...leaves].sort((a, b) =>
-    a.virtualStart < b.virtualStart ? -1 : a.virtualStart > b.virtualStart ? 1 : 0,
-  );
+  const sorted = [...leaves];
+  // A walk yields its leaves in order already: sort only when needed.
+  if (sorted.some((leaf, i) => i > 0 && (sorted[i - 1]?.virtualStart ?? 0n) > leaf.virtualStart)) {
+    sorted.sort((a, b) => (a.virtualStart < b.virtualStart ? -1 : a.virtualStart > b.virtualStart ? 1 : 0));
+  }
   const out: MappedRange[] = [];
   let cur: { -readonly [K in keyof MappedRange]: MappedRange[K] } | undefined;
   let physicalEnd = 0n;
+  let pageSize = 0n;
   for (const leaf of sorted) {
     const physicallyNext = cur !== undefined && leaf.physicalStart === physicalEnd;
     if (
       cur !== undefined &&
       leaf.virtualStart === cur.virtualEnd &&
       sameProtection(cur.permissions, leaf.permissions, options.compareExecute === true) &&
-      (physicallyNext || options.requirePhysicalContiguity !== true)
+      (physicallyNext || options.requirePhysicalContiguity !== true) &&
+      (options.comparePageSize !== true || (leaf.pageSize ?? leaf.size) === pageSize)
     ) {
       cur.virtualEnd += leaf.size;
       cur.size += leaf.size;
@@ -64,6 +72,7 @@ export function mergeRanges(leaves: Iterable<MappingLike>, options: MergeOptions
       cur.physicallyContiguous &&= physicallyNext;
     } else {
       if (cur !== undefined) out.push(cur);
+      pageSize = leaf.pageSize ?? leaf.size;
       cur = {
         virtualStart: leaf.virtualStart,
         virtualEnd: leaf.virtualStart + leaf.size,

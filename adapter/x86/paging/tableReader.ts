@@ -1,6 +1,7 @@
 /**
  * Cached, counted reads of paging structures through a `PhysicalMemory`: each 4-KByte page is read at
- * most once per reader, and an optional limit bounds the number of distinct reads.
+ * most once per reader (concurrent requests for a page share one read, so a caller may prefetch with
+ * `Promise.all`), and an optional limit bounds the number of distinct reads.
  */
 import {
   describeMemoryError,
@@ -20,7 +21,7 @@ export class TableReadLimitError extends Error {
 }
 
 export class TableReader {
-  private readonly pages = new Map<bigint, Uint8Array>();
+  private readonly pages = new Map<bigint, Promise<Uint8Array>>();
   /** Distinct pages read from memory so far. */
   reads = 0;
 
@@ -35,12 +36,20 @@ export class TableReader {
    * @throws PhysicalMemoryError (or whatever the memory throws) if the page cannot be read;
    *         TableReadLimitError when the read limit is reached.
    */
-  async page(tableAddress: bigint): Promise<Uint8Array> {
+  page(tableAddress: bigint): Promise<Uint8Array> {
     const base = tableAddress & ~0xfffn;
     const cached = this.pages.get(base);
     if (cached !== undefined) return cached;
-    if (this.reads >= this.maxReads) throw new TableReadLimitError(this.maxReads);
+    if (this.reads >= this.maxReads) return Promise.reject(new TableReadLimitError(this.maxReads));
     this.reads++;
+    const page = this.read(base);
+    // A failed read stays cached: the same error for every entry of that table, read once.
+    page.catch(() => undefined);
+    this.pages.set(base, page);
+    return page;
+  }
+
+  private async read(base: bigint): Promise<Uint8Array> {
     const page = await this.memory.readTable(base);
     if (page.byteLength < TABLE_BYTES) {
       throw new PhysicalMemoryError(
@@ -49,7 +58,6 @@ export class TableReader {
         'unreadable',
       );
     }
-    this.pages.set(base, page);
     return page;
   }
 

@@ -61,6 +61,13 @@ export interface WalkOptions {
   readonly range?: { readonly start: bigint; readonly end: bigint };
   /** `report` (default): report a recursive entry and do not descend; `follow`: walk it as hardware does. */
   readonly recursive?: 'report' | 'follow';
+  /**
+   * The walked addresses are guest-physical (a nested page table: AMD NPT): not sign-extended to
+   * canonical form. Default false.
+   */
+  readonly guestPhysical?: boolean;
+  /** Read the tables level by level, each level's reads together, before enumerating (default true). */
+  readonly prefetch?: boolean;
 }
 
 /** Counters returned when the walk finishes. */
