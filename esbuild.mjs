@@ -1,4 +1,5 @@
 // Bundles the extension (runs in VS Code's extension host) and the debug adapter (a plain Node process).
+import { copyFile, mkdir } from 'node:fs/promises';
 import * as esbuild from 'esbuild';
 
 const common = {
@@ -18,6 +19,12 @@ await Promise.all([
     external: ['vscode'],
   }),
   esbuild.build({ ...common, entryPoints: ['adapter/main.ts'], outfile: 'dist/adapter.js' }),
+  // The RSP relay's worker thread (adapter/target/rsp/relay.ts starts it from beside the adapter).
+  esbuild.build({
+    ...common,
+    entryPoints: ['adapter/target/rsp/rspWorker.ts'],
+    outfile: 'dist/rspWorker.js',
+  }),
   // The KVM trace language server (adapter/lsp), started by extension/traceClient.ts.
   esbuild.build({ ...common, entryPoints: ['adapter/lsp/main.ts'], outfile: 'dist/traceServer.js' }),
   // The VM Exits chart webview's script (Chart.js included): runs in the browser, loaded under a CSP.
@@ -32,3 +39,8 @@ await Promise.all([
     outfile: 'dist/exitsChart.js',
   }),
 ]);
+
+// iced-x86 (adapter/hypercalls) loads its WebAssembly from `iced_x86_bg.wasm` beside the script that
+// requires it: beside dist/adapter.js once bundled.
+await mkdir('dist', { recursive: true });
+await copyFile('node_modules/iced-x86/iced_x86_bg.wasm', 'dist/iced_x86_bg.wasm');

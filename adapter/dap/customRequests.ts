@@ -21,7 +21,7 @@ export interface CustomEvent<Body> {
   readonly types?: { body: Body };
 }
 
-function request<Args, Body>(command: string): CustomRequest<Args, Body> {
+export function request<Args, Body>(command: string): CustomRequest<Args, Body> {
   return { command };
 }
 

@@ -297,7 +297,7 @@ export class HvdbgSession extends DebugSession {
     args: DebugProtocol.ScopesArguments,
   ) {
     this.run(response, (dbg) =>
-      Promise.resolve({ scopes: dbg.variables.scopes(this.frame(dbg, args.frameId)) }),
+      dbg.variables.scopes(this.frame(dbg, args.frameId)).then((scopes) => ({ scopes })),
     );
   }
 

@@ -8,13 +8,19 @@ import { ConfigurationError, type CommonArguments } from '../dap/config';
 import { GdbBackend } from '../gdb/backend';
 import { GdbCommandError, GdbTimeoutError } from '../gdb/errors';
 import { quoteMI } from '../gdb/miValues';
-import { describeStubAddress, gdbRemoteArgument, type StubAddress } from '../target/address';
+import { describeStubAddress, type StubAddress } from '../target/address';
+import { RspRelay, StubLinkError } from '../target/rsp/relay';
 import { detectStub, type StubStrategy } from '../target/stub';
+import { attachKernel, type KernelService } from '../kernel/service';
 
 export interface Connection {
   readonly gdb: GdbBackend;
   readonly stub: StubStrategy;
   readonly address: StubAddress;
+  /** hvdbg's own link to the stub; gdb talks through it. */
+  readonly relay: RspRelay;
+  /** Linux kernel awareness (KASLR slide, module symbols, pv_ops) when `program` is a vmlinux. */
+  readonly kernel: KernelService | undefined;
 }
 
 export interface ConnectReporter {
@@ -83,7 +89,18 @@ async function mapSources(gdb: GdbBackend, args: CommonArguments): Promise<void>
   }
 }
 
-/** Connects gdb to the stub. `connectTimeout` bounds the whole connection (default 5000 ms). */
+function unreachable(address: StubAddress, why: string): StubUnreachableError {
+  return new StubUnreachableError(
+    `No gdbstub answered at ${describeStubAddress(address)} (${why}). Is the guest running with a ` +
+      `gdbstub there (QEMU: -s for localhost:1234, or -gdb unix:/path,server,nowait)? QEMU's stub ` +
+      `accepts one debugger at a time.`,
+  );
+}
+
+/**
+ * Connects gdb to the stub through hvdbg's relay (adapter/target/rsp/relay.ts). `connectTimeout` bounds
+ * the whole connection (default 5000 ms).
+ */
 export async function connectToStub(
   args: CommonArguments,
   address: StubAddress,
@@ -91,6 +108,7 @@ export async function connectToStub(
 ): Promise<Connection> {
   const sizes = await symbolFileSizes(args);
   const gdb = await GdbBackend.start({ gdbPath: args.gdbPath ?? 'gdb' });
+  let relay: RspRelay | undefined;
   try {
     for (const setting of [
       'mi-async on',
@@ -111,22 +129,26 @@ export async function connectToStub(
     await mapSources(gdb, args);
     for (const command of args.initCommands ?? []) await gdb.console(command);
     reporter.progress(`Connecting to ${describeStubAddress(address)}`);
+    const timeout = args.connectTimeout ?? 5000;
+    relay = await RspRelay.open(address, timeout).catch((error: unknown) => {
+      throw error instanceof StubLinkError ? unreachable(address, error.message) : error;
+    });
     try {
-      await gdb.mi(`-target-select remote ${gdbRemoteArgument(address)}`, args.connectTimeout ?? 5000);
+      await gdb.mi(`-target-select remote ${relay.socketPath}`, timeout);
     } catch (error) {
       if (error instanceof GdbCommandError || error instanceof GdbTimeoutError) {
-        throw new StubUnreachableError(
-          `No gdbstub answered at ${describeStubAddress(address)} (${error.message.trim()}). Is the guest ` +
-            `running with a gdbstub there (QEMU: -s for localhost:1234, or -gdb unix:/path,server,nowait)? ` +
-            `QEMU's stub accepts one debugger at a time.`,
-        );
+        throw unreachable(address, error.message.trim());
       }
       throw error;
     }
+    const link = relay;
+    gdb.once('exited', () => link.close());
     await gdb.mi('-gdb-set scheduler-locking step');
     const stub = await detectStub(gdb);
-    return { gdb, stub, address };
+    const kernel = await attachKernel(gdb, args, reporter);
+    return { gdb, stub, address, relay, kernel };
   } catch (error) {
+    relay?.close();
     await gdb.killAndWait();
     throw error;
   }

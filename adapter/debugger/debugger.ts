@@ -13,6 +13,12 @@ import { ThreadService } from './threads';
 import { VariableService } from './variables';
 import { describeStubAddress } from '../target/address';
 import { createExitService, type ExitTraceService } from '../exits/session';
+import { wireHypercalls, type HypercallService } from '../hypercalls/session';
+import { wireKernel } from '../kernel/session';
+import { physicalMemoryFor } from './physical';
+import type { GuestPhysicalMemory } from '../target/physicalMemory';
+import { createPagingService } from '../paging/session';
+import type { PagingService } from '../paging/service';
 
 /** Answers one custom DAP request (adapter/dap/*Requests.ts declares them); returns the response body. */
 export type CustomRequestHandler = (args: unknown) => Promise<object>;
@@ -30,12 +36,18 @@ export class Debugger {
   readonly memory: MemoryService;
   readonly console: ConsoleService;
   readonly exits: ExitTraceService;
+  readonly hypercalls: HypercallService;
+  /** Guest physical memory through hvdbg's own stub link (page tables, `phys:` memory references). */
+  readonly physical: GuestPhysicalMemory;
+  /** Page tables: roots, entries, memory map, translation (`hv pt`, `hv translate`). */
+  readonly paging: PagingService;
 
   constructor(
     readonly connection: Connection,
     args: CommonArguments,
   ) {
     const gdb = connection.gdb;
+    this.physical = physicalMemoryFor(connection);
     this.sources = new SourceResolver(args);
     this.threads = new ThreadService(gdb);
     this.frames = new FrameService(gdb, this.sources);
@@ -52,10 +64,13 @@ export class Debugger {
       () => this.forgetStop(),
       describeStubAddress(connection.address),
     );
-    this.memory = new MemoryService(gdb, this.sources);
+    this.memory = new MemoryService(gdb, this.sources, this.physical);
     this.console = new ConsoleService(gdb);
     this.console.register(controlRegistersCommand(this.registers, () => this.topFrame()));
     this.exits = createExitService(this, args);
+    this.paging = createPagingService(this, args);
+    this.hypercalls = wireHypercalls(this, args);
+    if (connection.kernel !== undefined) wireKernel(this, connection.kernel);
   }
 
   /** Registers the handler of a custom DAP request. */

@@ -23,16 +23,42 @@ export type VariableRef =
   | { readonly kind: 'otherRegisters'; readonly frame: FrameRef }
   | { readonly kind: 'registerFields'; readonly frame: FrameRef; readonly register: string }
   | { readonly kind: 'expression'; readonly frame: FrameRef; readonly expression: string }
-  | { readonly kind: 'varobj'; readonly frame: FrameRef | undefined; readonly name: string };
+  | { readonly kind: 'varobj'; readonly frame: FrameRef | undefined; readonly name: string }
+  | { readonly kind: 'provided'; readonly load: () => Promise<readonly ProvidedVariable[]> };
+
+/** A read-only row of a scope another domain provides (Hypercall, VM Exit); `children` expand it. */
+export interface ProvidedVariable {
+  readonly name: string;
+  readonly value: string;
+  readonly type?: string;
+  readonly children?: readonly ProvidedVariable[];
+}
+
+/**
+ * Adds a scope to some frames: resolves to undefined when the frame has no such scope; `load` fills it
+ * when the client expands it. Asked only when a client asks for the frame's scopes, so that a stop
+ * nobody looks at (a step of a stepping sequence) costs nothing.
+ */
+export type ScopeProvider = (
+  frame: FrameRef,
+) => Promise<
+  { readonly name: string; readonly load: () => Promise<readonly ProvidedVariable[]> } | undefined
+>;
 
 export class VariableService {
   private handles = new Handles<VariableRef>();
   private roots: string[] = [];
+  private readonly providers: ScopeProvider[] = [];
 
   constructor(
     private readonly gdb: GdbBackend,
     private readonly registers: RegisterService,
   ) {}
+
+  /** Adds scopes after Locals and Registers (e.g. adapter/hypercalls: Hypercall, VM Exit). */
+  addScopeProvider(provider: ScopeProvider): void {
+    this.providers.push(provider);
+  }
 
   get(reference: number): VariableRef | undefined {
     return this.handles.get(reference);
@@ -46,7 +72,7 @@ export class VariableService {
     await Promise.all(roots.map((name) => deleteVar(this.gdb, name).catch(() => undefined)));
   }
 
-  scopes(frame: FrameRef): DebugProtocol.Scope[] {
+  async scopes(frame: FrameRef): Promise<DebugProtocol.Scope[]> {
     const locals: DebugProtocol.Scope = new Scope(
       'Locals',
       this.handles.create({ kind: 'locals', frame }),
@@ -59,7 +85,11 @@ export class VariableService {
       false,
     );
     registers.presentationHint = 'registers';
-    return [locals, registers];
+    const answers = await Promise.all(this.providers.map((p) => p(frame).catch(() => undefined)));
+    const provided = answers.flatMap((s) =>
+      s === undefined ? [] : [new Scope(s.name, this.handles.create({ kind: 'provided', load: s.load }))],
+    );
+    return [locals, registers, ...provided];
   }
 
   async variables(reference: number): Promise<DebugProtocol.Variable[]> {
@@ -83,6 +113,16 @@ export class VariableService {
       }
       case 'varobj':
         return this.children(ref.name, ref.frame);
+      case 'provided':
+        return (await ref.load()).map((v) => ({
+          name: v.name,
+          value: v.value,
+          ...(v.type === undefined ? {} : { type: v.type }),
+          variablesReference:
+            v.children === undefined || v.children.length === 0
+              ? 0
+              : this.handles.create({ kind: 'provided', load: () => Promise.resolve(v.children ?? []) }),
+        }));
     }
   }
 
@@ -133,6 +173,10 @@ export class VariableService {
         if (child === undefined) throw new Error(`no member '${name}'`);
         return { value: await assignVar(this.gdb, child.name, value) };
       }
+      case 'provided':
+        throw new Error(
+          `'${name}' is decoded by hvdbg and read-only; set the register or memory it comes from`,
+        );
     }
   }
 

@@ -204,11 +204,12 @@ describe('attach to the lab guest', { timeout: 600_000 }, () => {
       .variables;
     assert.ok(members.some((m) => m.name === 'arch'));
 
-    // The Locals scope holds the argument; the pointer expands into the struct's members.
+    // The Locals scope holds the argument; the pointer expands into the struct's members. In KVM's
+    // hypercall handler hvdbg adds the decoded call and the VM exit being handled.
     const scopes = (await dc.scopesRequest({ frameId: top.id })).body.scopes;
     assert.deepEqual(
       scopes.map((x) => x.name),
-      ['Locals', 'Registers'],
+      ['Locals', 'Registers', 'Hypercall', 'VM Exit'],
     );
     const locals = (await dc.variablesRequest({ variablesReference: scopes[0]?.variablesReference ?? 0 }))
       .body.variables;
