@@ -99,9 +99,18 @@ export class RegisterService {
     return found;
   }
 
-  /** Writes a register (`$name = value`, value being any gdb expression). Returns the new text. */
+  /**
+   * Writes a register (`$name = value`, value being any gdb expression). Returns the new text. QEMU's
+   * target description gives CR0/CR3/CR4/EFER flags types to which gdb will not assign a plain number
+   * ("Invalid cast"); those are written through a `(long)` cast.
+   */
   async set(frame: FrameRef, name: string, value: string): Promise<string> {
-    await evaluate(this.gdb, `$${name} = ${value}`, frame.threadId, frame.level);
+    try {
+      await evaluate(this.gdb, `$${name} = ${value}`, frame.threadId, frame.level);
+    } catch (error) {
+      if (!(error instanceof Error && /Invalid cast/.test(error.message))) throw error;
+      await evaluate(this.gdb, `$${name} = (long)(${value})`, frame.threadId, frame.level);
+    }
     this.invalidate();
     return (await this.get(frame, name)).text;
   }

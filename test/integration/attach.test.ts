@@ -345,6 +345,20 @@ describe('attach to the lab guest', { timeout: 600_000 }, () => {
       value: `0x${original.toString(16)}`,
     });
     assert.match(await repl(dc, 'p/x $eflags', top.id), new RegExp(`0x${original.toString(16)}`));
+
+    // CR4.TSD (bit 2: RDTSC at CPL 3 faults) is harmless to flip while stopped; QEMU types CR4 as flags.
+    const cr4 = hexValue(regs.get('cr4'));
+    const cr4Fields = regs.get('cr4')?.variablesReference ?? 0;
+    const tsd = (cr4 >> 2n) & 1n;
+    const setTsd = await dc.setVariableRequest({
+      variablesReference: cr4Fields,
+      name: 'TSD',
+      value: String(1n - tsd),
+    });
+    assert.equal(setTsd.body.value, String(1n - tsd));
+    assert.match(await repl(dc, 'p/x (long)$cr4', top.id), new RegExp(`0x${(cr4 ^ 4n).toString(16)}\\b`));
+    await dc.setVariableRequest({ variablesReference: cr4Fields, name: 'TSD', value: String(tsd) });
+    assert.match(await repl(dc, 'p/x (long)$cr4', top.id), new RegExp(`0x${cr4.toString(16)}\\b`));
   });
 
   test('the Debug Console passes gdb commands through and lists hv commands', async () => {
