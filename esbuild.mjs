@@ -19,12 +19,6 @@ await Promise.all([
     external: ['vscode'],
   }),
   esbuild.build({ ...common, entryPoints: ['adapter/main.ts'], outfile: 'dist/adapter.js' }),
-  // The RSP relay's worker thread (adapter/target/rsp/relay.ts starts it from beside the adapter).
-  esbuild.build({
-    ...common,
-    entryPoints: ['adapter/target/rsp/rspWorker.ts'],
-    outfile: 'dist/rspWorker.js',
-  }),
   // The KVM trace language server (adapter/lsp), started by extension/traceClient.ts.
   esbuild.build({ ...common, entryPoints: ['adapter/lsp/main.ts'], outfile: 'dist/traceServer.js' }),
   // The VM Exits chart webview's script (Chart.js included): runs in the browser, loaded under a CSP.

@@ -1,6 +1,7 @@
 /**
  * The hvdbg debug adapter's entry point: DAP on stdin/stdout, usable from VS Code and from any other DAP
- * client (nvim-dap, Emacs dap-mode, Theia): `node dist/adapter.js`. It opens no listening socket.
+ * client (nvim-dap, Emacs dap-mode, Theia): `node dist/adapter.js`. Its only listening socket is the
+ * unix socket gdb reaches the gdbstub through (adapter/target/rsp/relay.ts), in a private 0700 directory.
  * Whatever way the adapter ends, the gdb and QEMU it started end with it.
  */
 import { HvdbgSession } from './dap/session';

@@ -47,7 +47,7 @@ export class Debugger {
     args: CommonArguments,
   ) {
     const gdb = connection.gdb;
-    this.physical = physicalMemoryFor(connection);
+    this.physical = physicalMemoryFor(connection, () => this.execution.state !== 'stopped');
     this.sources = new SourceResolver(args);
     this.threads = new ThreadService(gdb);
     this.frames = new FrameService(gdb, this.sources);

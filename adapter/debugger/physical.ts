@@ -6,7 +6,7 @@ import { reqString } from '../gdb/miValues';
 import type { Connection } from './connect';
 import { parseMemoryTree, StubPhysicalMemory, type GuestPhysicalMemory } from '../target/physicalMemory';
 
-export function physicalMemoryFor(connection: Connection): GuestPhysicalMemory {
+export function physicalMemoryFor(connection: Connection, guestRunning: () => boolean): GuestPhysicalMemory {
   const { gdb, stub, relay } = connection;
   return new StubPhysicalMemory(relay, {
     regions: async () => {
@@ -14,6 +14,7 @@ export function physicalMemoryFor(connection: Connection): GuestPhysicalMemory {
       const regions = parseMemoryTree(await stub.monitor('info mtree -f'));
       return regions.length > 0 ? regions : undefined;
     },
+    guestRunning,
     directMapBase: async () => {
       try {
         const result = await gdb.mi('-data-evaluate-expression "(unsigned long)page_offset_base"');

@@ -13,7 +13,7 @@
  * a physical read of a device's MMIO range would run the device's read handler.
  */
 import { PhysicalMemoryError, TABLE_BYTES, type PhysicalMemory } from '../x86/paging/memory';
-import type { ChannelState, RspRelay, StubChannel } from './rsp/relay';
+import { TargetRunningError, type ChannelState, type RspRelay, type StubChannel } from './rsp/relay';
 
 export type PhysicalAccessMethod = 'qemu-phymem' | 'direct-map';
 
@@ -46,6 +46,11 @@ export interface PhysicalMemoryEnvironment {
   regions(): Promise<readonly MemoryRegion[] | undefined>;
   /** The virtual address of guest-physical 0 in the kernel's direct map (Linux `page_offset_base`). */
   directMapBase(): Promise<bigint | undefined>;
+  /**
+   * True once the session has resumed the guest (gdb said `^running`), possibly before gdb's resume
+   * request has reached the relay: no read is started then.
+   */
+  guestRunning?(): boolean;
 }
 
 /**
@@ -118,6 +123,7 @@ export class StubPhysicalMemory implements GuestPhysicalMemory {
   }
 
   async write(address: bigint, data: Uint8Array): Promise<void> {
+    if (this.environment.guestRunning?.() === true) throw new TargetRunningError();
     await this.checkInside(address, data.length, 'ram');
     await this.ensureMethod();
     await this.relay.whenIdle(async (channel, state) => {
@@ -150,6 +156,7 @@ export class StubPhysicalMemory implements GuestPhysicalMemory {
   }
 
   private async readBatch(batch: readonly Pending[]): Promise<void> {
+    if (this.environment.guestRunning?.() === true) throw new TargetRunningError();
     const valid: Pending[] = [];
     for (const request of batch) {
       try {

@@ -1,6 +1,5 @@
 /**
- * The relay's connections, run in their own worker thread (rspWorker.ts) so that gdb's packets never wait
- * for the adapter's own work: gdb's bytes pass to the stub unchanged and back, while the link follows the
+ * The relay's connections: gdb's bytes pass to the stub unchanged and back, while the link follows the
  * conversation (which request awaits its reply, whether the guest runs). When the adapter asks, and the
  * guest is stopped and gdb awaits nothing, the link lends the stub connection: gdb's bytes are held, the
  * adapter's requests go out back to back (QEMU answers them in order), their replies are acknowledged and

@@ -46,6 +46,8 @@ export function checksumMatches(body: Uint8Array, sum: number): boolean {
 
 /** Expands escapes and run-length encoding of a received packet body (between `$` and `#`). */
 export function decodeBody(body: Uint8Array): Buffer {
+  // Most replies (hex memory, registers) use neither escapes nor run-length encoding: copy them as is.
+  if (body.indexOf(ESCAPE) < 0 && body.indexOf(STAR) < 0) return Buffer.from(body);
   const out = Buffer.allocUnsafe(body.length * 2 + 16);
   let n = 0;
   let buffer = out;
