@@ -7,10 +7,17 @@ import * as vscode from 'vscode';
 import { HvdbgConfigurationProvider } from './configurationProvider';
 import { startTraceClient } from './traceClient';
 import { registerExitViews } from './views';
+import { registerHypercallViews } from './views/hypercallsViews';
+import { StopsStore } from './views/pageTablesStore';
+import { registerPagingViews } from './views/pageTablesViews';
 
 export function activate(context: vscode.ExtensionContext): void {
   startTraceClient(context);
   registerExitViews(context);
+  const stops = new StopsStore();
+  context.subscriptions.push(stops);
+  registerPagingViews(context, stops);
+  registerHypercallViews(context, stops);
   const provider = new HvdbgConfigurationProvider();
   context.subscriptions.push(
     vscode.debug.registerDebugConfigurationProvider('hvdbg', provider),
