@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Runs the compiled test lanes in one node:test run (one summary): unit, then integration against the
-# lab, then end-to-end in code-server. `scripts/run-tests.sh unit` runs one lane.
+# lab, the nested lab (an L2 Linux guest of KVM, test/lab/nested), then end-to-end in code-server.
+# `scripts/run-tests.sh unit` runs one lane.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-lanes=("${@:-unit integration e2e}")
+lanes=("${@:-unit integration nested e2e}")
 files=()
 for lane in ${lanes[*]}; do
   while IFS= read -r f; do files+=("$f"); done < <(find "out/test/$lane" -name '*.test.js' | sort)

@@ -28,6 +28,8 @@ import { deleteBreakpoints, insertBreakpoint } from '../gdb/mi/breakpoints';
 import { evaluate, readMemory } from '../gdb/mi/data';
 import { listFrames, type FrameInfo } from '../gdb/mi/stack';
 import { GuestHypercallTracker } from './guest';
+import { hintFromPvInfoName } from './hint';
+import type { HypervisorHint } from './types';
 import {
   formatHypercall,
   formatVmExit,
@@ -100,7 +102,12 @@ function optionalNumber(args: Record<string, unknown>, name: string): number | u
 
 export class HypercallService {
   private readonly gdb: GdbBackend;
-  private readonly guest = new GuestHypercallTracker(() => ({}));
+  /** The guest kernel's own word on its hypervisor (`pv_info.name`), read once; undefined: none. */
+  private hint: Promise<HypervisorHint | undefined> | undefined;
+  private knownHint: HypervisorHint | undefined;
+  private readonly guest = new GuestHypercallTracker(() =>
+    this.knownHint === undefined ? {} : { hint: this.knownHint },
+  );
   private analyses = new Map<number, Settled<StopAnalysis>>();
   private handlerInfo = new Map<string, Promise<HypercallBody>>();
   private exitInfo = new Map<string, Promise<VmExitBody>>();
@@ -144,7 +151,20 @@ export class HypercallService {
     return a;
   }
 
+  /** Reads `pv_info.name` once (a Linux guest's paravirt backend: "KVM", "Xen HVM", ...). */
+  private async guestHint(): Promise<void> {
+    this.hint ??= evaluate(this.gdb, 'pv_info.name').then(
+      (text) => {
+        const name = /"([^"]*)"/.exec(text)?.[1];
+        return name === undefined ? undefined : hintFromPvInfoName(name);
+      },
+      () => undefined,
+    );
+    this.knownHint = await this.hint;
+  }
+
   private async analyse(threadId: number): Promise<StopAnalysis> {
+    await this.guestHint();
     const frame0: FrameRef = { threadId, level: 0, pc: '' };
     const [registers, frames] = await Promise.all([
       this.dbg.registers.main(frame0).then(
