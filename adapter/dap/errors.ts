@@ -9,6 +9,9 @@ import { GdbCommandError, GdbExitedError, GdbNotFoundError, GdbTimeoutError } fr
 import { StubUnreachableError } from '../debugger/connect';
 import { QemuLaunchError } from '../target/qemuLauncher';
 import { ExitsError } from '../exits/errors';
+import { StaleReferenceError } from '../debugger/stale';
+import { StubLinkError, TargetRunningError } from '../target/rsp/relay';
+import { PhysicalMemoryError } from '../x86/paging/memory';
 
 export type Blame = 'user' | 'target' | 'internal';
 
@@ -26,6 +29,10 @@ export function blameOf(error: unknown): Blame {
     error instanceof GdbCommandError ||
     error instanceof GdbExitedError ||
     error instanceof GdbTimeoutError ||
+    error instanceof StaleReferenceError ||
+    error instanceof TargetRunningError ||
+    error instanceof StubLinkError ||
+    error instanceof PhysicalMemoryError ||
     (error instanceof Error && 'code' in error && typeof error.code === 'string')
   ) {
     return 'target';

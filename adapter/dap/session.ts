@@ -24,6 +24,7 @@ import { launchQemu, type LaunchedQemu } from '../target/qemuLauncher';
 import { ConfigurationError, validateArguments, type CommonArguments } from './config';
 import { exitStatsUpdatedEvent, lastExitsEvent } from './customRequests';
 import { blameOf, userMessage } from './errors';
+import { StaleReferenceError } from '../debugger/stale';
 
 type Response = DebugProtocol.Response;
 
@@ -469,8 +470,7 @@ export class HvdbgSession extends DebugSession {
 
   private frame(dbg: Debugger, frameId: number) {
     const frame = dbg.frames.get(frameId);
-    if (frame === undefined)
-      throw new Error('this stack frame is from an earlier stop; the guest has run since');
+    if (frame === undefined) throw new StaleReferenceError('stack frame');
     return frame;
   }
 }

@@ -14,6 +14,7 @@ import {
   pathExpression,
   type VarObject,
 } from '../gdb/mi/varobj';
+import { StaleReferenceError } from './stale';
 import type { FrameRef } from './frames';
 import { decodeRegister, registerDisplay, type RegisterService, type RegisterValue } from './registers';
 
@@ -94,7 +95,7 @@ export class VariableService {
 
   async variables(reference: number): Promise<DebugProtocol.Variable[]> {
     const ref = this.handles.get(reference);
-    if (ref === undefined) throw new Error('this variable is from an earlier stop; the guest has run since');
+    if (ref === undefined) throw new StaleReferenceError('variable');
     switch (ref.kind) {
       case 'locals':
         return this.locals(ref.frame);
@@ -147,7 +148,7 @@ export class VariableService {
     value: string,
   ): Promise<DebugProtocol.SetVariableResponse['body']> {
     const ref = this.handles.get(reference);
-    if (ref === undefined) throw new Error('this variable is from an earlier stop; the guest has run since');
+    if (ref === undefined) throw new StaleReferenceError('variable');
     switch (ref.kind) {
       case 'registers':
       case 'otherRegisters': {

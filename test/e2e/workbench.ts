@@ -62,7 +62,9 @@ export async function startDebugging(
     await focusWorkbench(page);
     await page.keyboard.press('F5');
     try {
-      await toolbar.waitFor({ state: 'visible', timeout: 3_000 });
+      // Press again only if this F5 was lost: once a session runs, F5 means Continue. A loaded machine
+      // can take seconds to show the toolbar of a session that did start.
+      await toolbar.waitFor({ state: 'visible', timeout: 30_000 });
       return;
     } catch (error) {
       if (Date.now() > deadline) {

@@ -6,6 +6,7 @@
  * as VMMCALL (SVM exit code 0x81). Also the hypercall sites of the loaded kernel.
  */
 import assert from 'node:assert/strict';
+import { dirname } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
@@ -181,5 +182,53 @@ describe('hypercalls in the live session', { timeout: 600_000 }, () => {
     assert.ok(withLine, JSON.stringify(all.slice(0, 3)));
     const gdbText = await repl(dc, `x/i ${withLine.address}`);
     assert.ok(gdbText.includes(withLine.instruction), `${gdbText} vs ${withLine.instruction}`);
+  });
+});
+
+describe('the same with KASLR on and the kvm modules found without any address', { timeout: 600_000 }, () => {
+  let lab: Lab;
+  let dc: DebugClient;
+
+  before(async () => {
+    lab = await bootLab({ kvm: true, kaslr: true });
+    await lab.console.waitFor(/HVDBG-HC .*nr=/, 120_000);
+    dc = await startClient(60_000);
+    // What a user writes: the kernel's vmlinux and where the -dbg package's modules are; no addresses.
+    const m = lab.manifest;
+    await attach(dc, {
+      target: `unix:${lab.gdbSocket}`,
+      program: m.vmlinux,
+      modulePath: [dirname(m.kvmKo)],
+      sourcePaths: m.sourceRoot === '' ? [] : [m.sourceRoot],
+      sourceFileMap: Object.fromEntries(m.sourceMap.map((e) => [e.from, e.to])),
+    });
+  });
+
+  after(async () => {
+    await dc?.stop();
+    await lab?.stop();
+  });
+
+  test('a hypercall breakpoint stops in kvm_emulate_hypercall with the traced call, decoded as VMMCALL', async (t) => {
+    t.diagnostic(`kernel .text at 0x${lab.kernelText?.toString(16) ?? '?'} (unslid: 0xffffffff81000000)`);
+    const set = await body<SetHypercallBreakpointsBody>(dc, 'hvdbg/setHypercallBreakpoints', {
+      breakpoints: [{ abi: 'kvm', call: 'KVM_HC_KICK_CPU' }],
+    });
+    assert.equal(set.breakpoints[0]?.verified, true, set.breakpoints[0]?.message);
+    const threadId = await continueToHypercall(dc);
+    const { hypercall } = await body<HypercallBody>(dc, 'hvdbg/hypercall', { threadId });
+    assert.ok(hypercall, 'no hypercall decoded at the stop');
+    assert.equal(hypercall.name, 'KVM_HC_KICK_CPU');
+    const exit = await body<VmExitBody>(dc, 'hvdbg/vmExit', { threadId });
+    assert.equal(exit.exit?.name, 'VMMCALL', exit.none);
+    const decoded = guestNumbers(hypercall);
+    await body<SetHypercallBreakpointsBody>(dc, 'hvdbg/setHypercallBreakpoints', { breakpoints: [] });
+    const traced = lab.trace.waitForNext(
+      /kvm_hypercall: nr (0x5) a0 (0x[0-9a-f]+) a1 (0x[0-9a-f]+) a2 (0x[0-9a-f]+) a3 (0x[0-9a-f]+)/,
+      60_000,
+    );
+    await dc.continueRequest({ threadId: 0 });
+    assert.deepEqual(decoded, traceCall(await traced));
+    await stopAfter(dc, () => dc.pauseRequest({ threadId: 0 }));
   });
 });
