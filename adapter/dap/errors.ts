@@ -12,6 +12,7 @@ import { ExitsError } from '../exits/errors';
 import { StaleReferenceError } from '../debugger/stale';
 import { StubLinkError, TargetRunningError } from '../target/rsp/relay';
 import { PhysicalMemoryError } from '../x86/paging/memory';
+import { UserInputError } from '../debugger/userInputError';
 
 export type Blame = 'user' | 'target' | 'internal';
 
@@ -21,7 +22,8 @@ export function blameOf(error: unknown): Blame {
     error instanceof GdbNotFoundError ||
     error instanceof StubUnreachableError ||
     error instanceof QemuLaunchError ||
-    error instanceof ExitsError
+    error instanceof ExitsError ||
+    error instanceof UserInputError
   ) {
     return 'user';
   }

@@ -5,6 +5,7 @@
  */
 import type { GdbBackend } from '../gdb/backend';
 import type { FrameRef } from './frames';
+import { UserInputError } from './userInputError';
 
 export interface HvCommand {
   readonly name: string;
@@ -40,7 +41,7 @@ export class ConsoleService {
     if (trimmed === 'hv' || trimmed.startsWith('hv ')) {
       const [, name = 'help', ...args] = trimmed.split(/\s+/);
       const command = this.commands.get(name);
-      if (command === undefined) throw new Error(`unknown command 'hv ${name}'. ${this.help()}`);
+      if (command === undefined) throw new UserInputError(`unknown command 'hv ${name}'. ${this.help()}`);
       return command.run(args, frame);
     }
     if (frame !== undefined) {

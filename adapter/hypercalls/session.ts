@@ -53,9 +53,10 @@ import { describeResult } from './result';
 import { collectSites, parseMaintSections } from './sites';
 import { KVM_OFFSET_EXPRESSIONS, VMCB_EXIT_CODE, describeVmExit, parseVmcbExit } from './vmExit';
 import { hex } from './registers';
+import { UserInputError } from '../debugger/userInputError';
 
 /** A request's arguments are wrong, or the session cannot answer it: shown to the user as is. */
-export class HypercallRequestError extends Error {
+export class HypercallRequestError extends UserInputError {
   override name = 'HypercallRequestError';
   /** A string `code` makes the DAP error boundary show the message as is (adapter/dap/errors.ts). */
   readonly code = 'HVDBG_HYPERCALL';

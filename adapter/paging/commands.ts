@@ -4,6 +4,7 @@ import type { FrameRef } from '../debugger/frames';
 import { parseHex, sizeName } from './format';
 import type { MergeMode } from './memoryMap';
 import type { MemoryMapArgs, PagingService } from './service';
+import { UserInputError } from '../debugger/userInputError';
 
 const pad = (hexText: string): string => hexText.replace(/^0x/, '').padStart(16, '0');
 
@@ -56,7 +57,7 @@ export function pageTableCommand(service: PagingService, currentThread: () => Pr
         else {
           const m = /^([0-9a-fx_]+)?-([0-9a-fx_]+)?$/i.exec(a) ?? /^([0-9a-fx_]+)()$/i.exec(a);
           if (m === null) {
-            throw new Error(
+            throw new UserInputError(
               `hv pt: '${a}' is not a filter. Usage: hv pt [START-END (hex)] [w|x|u|wx|u!x] [cr3=0x..] [root=ID] [--warn] [--qemu|--leaves]`,
             );
           }
@@ -101,7 +102,7 @@ export function translateCommand(service: PagingService, currentThread: () => Pr
       const { words, rest } = splitWords(args);
       const address = rest[0];
       if (address === undefined || rest.length > 1) {
-        throw new Error('usage: hv translate ADDRESS [cr3=0x...] [root=ID] [thread=N]');
+        throw new UserInputError('usage: hv translate ADDRESS [cr3=0x...] [root=ID] [thread=N]');
       }
       const where = await rootOf(words, frame, currentThread);
       const t = await service.translate(address, where.rootId, where.threadId);

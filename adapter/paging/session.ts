@@ -18,6 +18,7 @@ import { findKvmGuests } from '../kvm/guests';
 import { pageTableCommand, translateCommand } from './commands';
 import type { VcpuPaging } from './roots';
 import { PagingService } from './service';
+import { UserInputError } from '../debugger/userInputError';
 
 type Key =
   | 'id'
@@ -75,14 +76,14 @@ export function createPagingService(dbg: Debugger, _args: CommonArguments): Pagi
   dbg.handle(pageTableChildrenRequest.command, (args) => {
     const a = record(args);
     const id = str(a.id);
-    if (id === undefined) throw new Error('hvdbg/pageTableChildren needs "id"');
+    if (id === undefined) throw new UserInputError('hvdbg/pageTableChildren needs "id"');
     return service.children(id, a.includeNotPresent === true);
   });
   dbg.handle(memoryMapRequest.command, (args) => {
     const a = record(args);
     const merge = str(a.merge);
     if (merge !== undefined && merge !== 'ranges' && merge !== 'qemu' && merge !== 'none') {
-      throw new Error(`"merge" is ranges, qemu or none, not '${merge}'`);
+      throw new UserInputError(`"merge" is ranges, qemu or none, not '${merge}'`);
     }
     const rootId = str(a.rootId);
     const threadId = num(a.threadId);
@@ -102,7 +103,7 @@ export function createPagingService(dbg: Debugger, _args: CommonArguments): Pagi
   dbg.handle(translateRequest.command, (args) => {
     const a = record(args);
     const address = str(a.address);
-    if (address === undefined) throw new Error('hvdbg/translate needs "address" (hex)');
+    if (address === undefined) throw new UserInputError('hvdbg/translate needs "address" (hex)');
     return service.translate(address, str(a.rootId), num(a.threadId));
   });
   dbg.execution.on('stopped', () => service.forget());

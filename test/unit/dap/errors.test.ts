@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { blameOf, userMessage } from '../../../adapter/dap/errors';
 import { StaleReferenceError } from '../../../adapter/debugger/stale';
+import { UserInputError } from '../../../adapter/debugger/userInputError';
+import { HypercallRequestError } from '../../../adapter/hypercalls/session';
 import { StubLinkError, TargetRunningError } from '../../../adapter/target/rsp/relay';
 import { PhysicalMemoryError } from '../../../adapter/x86/paging/memory';
 
@@ -22,4 +24,11 @@ test('stale references, a running guest, a lost stub link and unreadable memory 
     'this variable is from an earlier stop; the guest has run since',
   );
   assert.equal(blameOf(new TypeError('x is undefined')), 'internal');
+});
+
+test("wrong console arguments and request fields are the user's, shown as they are", () => {
+  const usage = new UserInputError('usage: hv translate ADDRESS [cr3=0x...] [root=ID] [thread=N]');
+  assert.equal(blameOf(usage), 'user');
+  assert.equal(userMessage(usage), usage.message);
+  assert.equal(blameOf(new HypercallRequestError('"breakpoints" must be an array')), 'user');
 });
