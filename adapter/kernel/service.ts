@@ -158,7 +158,9 @@ export class KernelService {
 
   /** Walks the module list and adds the symbols of every module not seen yet. Needs a known slide. */
   async loadModules(): Promise<void> {
-    if (this.slide === undefined) return;
+    // Without a modulePath there is no file to add: skip the walk at attach (its first look at `struct
+    // module` costs gdb about 250 ms of DWARF reading in a distribution vmlinux); `hv modules` still walks.
+    if (this.slide === undefined || this.modulePath.length === 0) return;
     let loaded: LoadedModule[];
     try {
       loaded = await listModules(this.target);
