@@ -36,7 +36,7 @@ export function registerHypercallViews(context: vscode.ExtensionContext, stops: 
   const calls = new HypercallsTreeProvider(stops, breakpoints);
   const callsView = vscode.window.createTreeView<HypercallNode>(HYPERCALLS_VIEW, { treeDataProvider: calls });
   const sites = new HypercallSitesTreeProvider(stops);
-  const sitesView = vscode.window.createTreeView<SiteNode>(HYPERCALL_SITES_VIEW, {
+  const sitesView = vscode.window.createTreeView(HYPERCALL_SITES_VIEW, {
     treeDataProvider: sites,
     showCollapseAll: true,
   });

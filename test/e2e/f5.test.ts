@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { bootLab, type Lab } from '../lab/lab';
-import { installCodeServer, repoRoot, startCodeServer, type CodeServer } from './codeServer';
+import { installCodeServer, startCodeServer, type CodeServer } from './codeServer';
 import { LAB_CONFIG_NAME, writeLabWorkspace } from './labWorkspace';
 import {
   artifactsDir,
@@ -15,6 +15,7 @@ import {
   notifications,
   screenshot,
   startDebugging,
+  vsixPath,
   waitForCallStack,
 } from './workbench';
 
@@ -45,12 +46,6 @@ async function keepFailureArtifacts(
     fs.writeFileSync(path.join(dir, 'e2e-f5-console.log'), lab.console.lines.join('\n'));
   }
   diagnostic(`artifacts in ${dir}`);
-}
-
-function vsixPath(): string {
-  const vsix = process.env['HVDBG_VSIX'] ?? path.join(repoRoot(), 'hvdbg.vsix');
-  assert.ok(fs.existsSync(vsix), `${vsix} is missing: run \`npm run build && npm run package\` first`);
-  return vsix;
 }
 
 test(

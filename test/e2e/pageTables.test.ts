@@ -12,68 +12,22 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import type { Locator, Page } from 'playwright-core';
 import { bootLab, type Lab } from '../lab/lab';
-import { installCodeServer, repoRoot, startCodeServer, type CodeServer } from './codeServer';
+import { installCodeServer, startCodeServer, type CodeServer } from './codeServer';
 import { LAB_CONFIG_NAME, writeLabWorkspace } from './labWorkspace';
 import {
   artifactsDir,
   collapsePanes,
   keepFolder,
   notifications,
+  openPane,
+  rowText,
+  runCommand,
   screenshot,
   startDebugging,
+  vsixPath,
   waitForCallStack,
+  widenSideBar,
 } from './workbench';
-
-function vsixPath(): string {
-  const vsix = process.env['HVDBG_VSIX'] ?? path.join(repoRoot(), 'hvdbg.vsix');
-  assert.ok(fs.existsSync(vsix), `${vsix} is missing: run \`npm run build && npm run package\` first`);
-  return vsix;
-}
-
-/** A pane of Run and Debug by its title: opened (expanded) and returned (the header's parent). */
-async function openPane(page: Page, title: string): Promise<Locator> {
-  const titled = { has: page.locator('.title', { hasText: new RegExp(`^${title}$`, 'i') }) };
-  const header = page.locator('.pane-header').filter(titled).first();
-  await header.waitFor({ state: 'visible', timeout: 60_000 });
-  if ((await header.getAttribute('aria-expanded')) === 'false') await header.click();
-  await page
-    .locator('.pane-header[aria-expanded="true"]')
-    .filter(titled)
-    .first()
-    .waitFor({ timeout: 10_000 });
-  return header.locator('xpath=..');
-}
-
-async function runCommand(page: Page, title: string): Promise<void> {
-  await page.keyboard.press('F1');
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible' });
-  await input.fill(`>${title}`);
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor();
-  await page.keyboard.press('Enter');
-}
-
-/** Drags the side bar's edge to `width` pixels (the trees' descriptions are long). */
-async function widenSideBar(page: Page, width: number): Promise<void> {
-  const box = await page.locator('.part.sidebar').boundingBox();
-  if (box === null) throw new Error('no side bar');
-  const y = box.y + box.height / 2;
-  await page.mouse.move(box.x + box.width - 1, y);
-  await page.mouse.down();
-  await page.mouse.move(box.x + width, y, { steps: 5 });
-  await page.mouse.up();
-}
-
-/** A tree row as `label description` (the two are separate elements of VS Code's icon label). */
-async function rowText(row: Locator): Promise<string> {
-  const label = row.locator('.label-name').first();
-  const description = row.locator('.label-description').first();
-  const parts = [
-    (await label.count()) > 0 ? await label.innerText() : await row.innerText(),
-    (await description.count()) > 0 ? await description.innerText() : '',
-  ];
-  return parts.join(' ').replace(/\s+/g, ' ').trim();
-}
 
 /** The focused row of a pane's tree: its text (label and description), depth, and whether it expands. */
 async function focusedRow(

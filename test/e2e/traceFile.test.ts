@@ -8,18 +8,12 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import type { Locator, Page } from 'playwright-core';
 import { repoRoot, startCodeServer, type CodeServer } from './codeServer';
-import { artifactsDir, focusWorkbench, keepFolder, notifications, screenshot } from './workbench';
+import { artifactsDir, focusWorkbench, keepFolder, notifications, screenshot, vsixPath } from './workbench';
 
 const FILE = 'guest-6.1-svm.kvmtrace';
 /** The line hovered, and what its hover must say (SVM NPF: EXITINFO1 0x100000004, user read, not present). */
 const HOVER_LINE = 'reason npf rip 0xffffffff81234567';
 const HOVER_TEXT = /Nested page fault: user-mode read, page not present/;
-
-function vsixPath(): string {
-  const vsix = process.env['HVDBG_VSIX'] ?? path.join(repoRoot(), 'hvdbg.vsix');
-  assert.ok(fs.existsSync(vsix), `${vsix} is missing: run \`npm run build && npm run package\` first`);
-  return vsix;
-}
 
 /** Opens a workspace file through Quick Open and waits until the editor shows `expect`. */
 async function openFile(page: Page, name: string, expect: string): Promise<void> {

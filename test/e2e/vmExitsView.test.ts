@@ -19,15 +19,11 @@ import {
   collapsePanes,
   keepFolder,
   notifications,
+  runCommand,
   screenshot,
   startDebugging,
+  vsixPath,
 } from './workbench';
-
-function vsixPath(): string {
-  const vsix = process.env['HVDBG_VSIX'] ?? path.join(repoRoot(), 'hvdbg.vsix');
-  assert.ok(fs.existsSync(vsix), `${vsix} is missing: run \`npm run build && npm run package\` first`);
-  return vsix;
-}
 
 /** The lab's workspace with `exitTrace`. */
 function writeWorkspace(lab: Lab, tracePath: string): string {
@@ -104,15 +100,6 @@ async function shownExits(page: Page): Promise<number> {
     .filter({ has: page.locator('.title', { hasText: /^VM Exits$/i }) });
   const text = await header.first().innerText();
   return Number(/([\d,]+) exits/.exec(text)?.[1]?.replace(/,/g, '') ?? NaN);
-}
-
-async function runCommand(page: Page, title: string): Promise<void> {
-  await page.keyboard.press('F1');
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible' });
-  await input.fill(`>${title}`);
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor();
-  await page.keyboard.press('Enter');
 }
 
 test('the VM Exits view and chart show the lab guest’s exits, live', { timeout: 25 * 60_000 }, async (t) => {

@@ -1,8 +1,62 @@
 // Intent-level steps on VS Code's workbench page: start debugging, read the Call Stack, keep a screenshot.
+import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { repoRoot } from './codeServer';
+
+/** The packaged extension the tests install (`HVDBG_VSIX`, else hvdbg.vsix at the repository root). */
+export function vsixPath(): string {
+  const vsix = process.env['HVDBG_VSIX'] ?? path.join(repoRoot(), 'hvdbg.vsix');
+  assert.ok(fs.existsSync(vsix), `${vsix} is missing: run \`npm run build && npm run package\` first`);
+  return vsix;
+}
+
+/** Runs a command by its title from the command palette (F1). */
+export async function runCommand(page: Page, title: string): Promise<void> {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible' });
+  await input.fill(`>${title}`);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor();
+  await page.keyboard.press('Enter');
+}
+
+/** A pane of Run and Debug by its title: opened (expanded) and returned (the header's parent). */
+export async function openPane(page: Page, title: string): Promise<Locator> {
+  const titled = { has: page.locator('.title', { hasText: new RegExp(`^${title}$`, 'i') }) };
+  const header = page.locator('.pane-header').filter(titled).first();
+  await header.waitFor({ state: 'visible', timeout: 60_000 });
+  if ((await header.getAttribute('aria-expanded')) === 'false') await header.click();
+  await page
+    .locator('.pane-header[aria-expanded="true"]')
+    .filter(titled)
+    .first()
+    .waitFor({ timeout: 10_000 });
+  return header.locator('xpath=..');
+}
+
+/** Drags the side bar's edge to `width` pixels (the trees' descriptions are long). */
+export async function widenSideBar(page: Page, width: number): Promise<void> {
+  const box = await page.locator('.part.sidebar').boundingBox();
+  if (box === null) throw new Error('no side bar');
+  const y = box.y + box.height / 2;
+  await page.mouse.move(box.x + box.width - 1, y);
+  await page.mouse.down();
+  await page.mouse.move(box.x + width, y, { steps: 5 });
+  await page.mouse.up();
+}
+
+/** A tree row as `label description` (the two are separate elements of VS Code's icon label). */
+export async function rowText(row: Locator): Promise<string> {
+  const label = row.locator('.label-name').first();
+  const description = row.locator('.label-description').first();
+  const parts = [
+    (await label.count()) > 0 ? await label.innerText() : await row.innerText(),
+    (await description.count()) > 0 ? await description.innerText() : '',
+  ];
+  return parts.join(' ').replace(/\s+/g, ' ').trim();
+}
 
 /** test-artifacts/ at the repository root (CI keeps it). */
 export function artifactsDir(): string {
