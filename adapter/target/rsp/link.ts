@@ -222,7 +222,7 @@ export class StubLink {
       const output = unit.body[0] === 0x4f && unit.body.length > 1 && unit.body[1] !== 0x4b;
       if (output && outstanding.startsWith('qRcmd,')) continue;
       if (outstanding.startsWith('?') && isStopReply(unit.body)) this.stopped = true;
-      if (this.stopped) this.cache.record(outstanding, unit.body, Buffer.from(frameOf(unit)));
+      if (this.stopped) this.cache.record(outstanding, unit.body, () => frameOf(unit));
       this.gdbOutstanding = undefined;
     }
     if (this.gdb === undefined) this.earlyStubBytes.push(chunk);

@@ -34,13 +34,17 @@ export class ReplyCache {
     return reply;
   }
 
-  /** Called with the framed reply the stub gave to the request gdb sent last. */
-  record(request: string, replyBody: Buffer, framed: Buffer): void {
+  /**
+   * Called with the reply the stub gave to the request gdb sent last (its body as sent); `frame` gives
+   * the reply as it was on the wire (a copy), asked for only when the reply is kept.
+   */
+  record(request: string, replyBody: Buffer, frame: () => Buffer): void {
     if (MEMORY_READ.test(request)) {
-      if (replyBody.length > 0 && replyBody[0] !== 0x45 /* E */) this.memory.set(request, framed);
+      if (replyBody.length > 0 && replyBody[0] !== 0x45 /* E */) this.memory.set(request, frame());
       return;
     }
     if (this.threadListRecording !== undefined && /^q[fs]ThreadInfo$/.test(request)) {
+      const framed = frame();
       this.threadListRecording.push(framed);
       if (replyBody.length === 1 && replyBody[0] === 0x6c /* l: end of list */) {
         this.threadList = this.threadListRecording;

@@ -74,7 +74,7 @@ describe('the relay reply cache', () => {
   const framed = (body: string): Buffer => encodePacket(body);
   function answer(cache: ReplyCache, request: string, reply: string): void {
     assert.equal(cache.lookup(request), undefined, `${request} answered from the cache`);
-    cache.record(request, Buffer.from(reply), framed(reply));
+    cache.record(request, Buffer.from(reply), () => framed(reply));
   }
 
   test('a repeated memory read of the same stop is answered locally, until the guest resumes', () => {
