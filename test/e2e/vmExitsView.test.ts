@@ -17,6 +17,7 @@ import { LAB_CONFIG_NAME, writeLabWorkspace } from './labWorkspace';
 import {
   artifactsDir,
   collapsePanes,
+  expandRow,
   keepFolder,
   notifications,
   runCommand,
@@ -138,9 +139,10 @@ test('the VM Exits view and chart show the lab guest’s exits, live', { timeout
     const pane = await showExitsView(vs.page);
     // The reason row ("hypercall 1,454 · 42.5% · mean ..."), not a row of the last exits at the stop
     // ("hypercall 0x805b 25.00 µs · no symbol").
-    const hypercall = pane.locator('.monaco-list-row', { hasText: /^hypercall\s*[\d,]+ · [\d.]+%/ }).first();
+    const reasonRow = /^hypercall\s*[\d,]+ · [\d.]+%/;
+    const hypercall = pane.locator('.monaco-list-row', { hasText: reasonRow }).first();
     await hypercall.waitFor({ state: 'visible', timeout: 180_000 });
-    if ((await hypercall.getAttribute('aria-expanded')) === 'false') await hypercall.click();
+    await expandRow(pane, reasonRow);
     // Its guest RIPs: L2 addresses, which the L1 kernel's symbols do not cover.
     await pane
       .locator('.monaco-list-row', { hasText: /^0x[0-9a-f]+.*no symbol/ })
@@ -193,9 +195,7 @@ test('the VM Exits view and chart show the lab guest’s exits, live', { timeout
         `kvm_exit: vcpu 3 reason cpuid rip ${rip} info1 0x0000000000000000 info2 0x0000000000000000 intr_info 0x00000000 error_code 0x00000000`,
       ) + fake('99999.000003', `kvm_entry: vcpu 3, rip ${rip}`),
     );
-    const cpuid = pane.locator('.monaco-list-row', { hasText: /^cpuid\s*[\d,]+ · [\d.]+%/ }).first();
-    await cpuid.waitFor({ state: 'visible', timeout: 60_000 });
-    if ((await cpuid.getAttribute('aria-expanded')) === 'false') await cpuid.click();
+    await expandRow(pane, /^cpuid\s*[\d,]+ · [\d.]+%/);
     const ripRow = pane
       .locator('.monaco-list-row', { hasText: /kvm_emulate_hypercall\+16 · x86\.c:\d+/ })
       .first();

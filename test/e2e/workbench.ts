@@ -47,6 +47,23 @@ export async function widenSideBar(page: Page, width: number): Promise<void> {
   await page.mouse.up();
 }
 
+/**
+ * Expands the first row of `pane` matching `hasText`. A tree that refreshes live (the VM Exits view)
+ * may replace the row under the click, so the click is repeated until the row reports itself expanded.
+ */
+export async function expandRow(pane: Locator, hasText: RegExp, timeoutMs = 60_000): Promise<void> {
+  const row = pane.locator('.monaco-list-row', { hasText }).first();
+  const expanded = pane.locator('.monaco-list-row[aria-expanded="true"]', { hasText }).first();
+  const deadline = Date.now() + timeoutMs;
+  await row.waitFor({ state: 'visible', timeout: timeoutMs });
+  while ((await row.getAttribute('aria-expanded')) !== 'true') {
+    if (Date.now() > deadline)
+      throw new Error(`the row ${String(hasText)} did not expand within ${timeoutMs} ms`);
+    await row.click();
+    await expanded.waitFor({ state: 'visible', timeout: 2_000 }).catch(() => undefined);
+  }
+}
+
 /** A tree row as `label description` (the two are separate elements of VS Code's icon label). */
 export async function rowText(row: Locator): Promise<string> {
   const label = row.locator('.label-name').first();
