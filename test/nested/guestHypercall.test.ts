@@ -127,10 +127,13 @@ describe('a Linux guest of KVM (the nested lab, L2)', { timeout: 900_000 }, () =
       BigInt((await topFrame(dc, threadId)).instructionPointerReference ?? '-1');
     let tid = 0;
     const seen: string[] = [];
-    for (let attempt = 0; attempt < 5 && tid === 0; attempt++) {
+    for (let attempt = 0; attempt < 10 && tid === 0; attempt++) {
       if (attempt > 0) {
-        // The vCPU was in the kernel (a timer, the VM exit's return path): let it run a little.
+        // The vCPU was in the kernel (a timer, the VM exit's return path): let the guest run until the
+        // loop's next heartbeat line (it prints one every 1024 calls), so that the loop surely runs.
+        const beat = nested.l2Console.waitForNext(/HVDBG-L2 hc-alive/, 60_000);
         await dc.continueRequest({ threadId: 0 });
+        await beat;
         await stopAfter(dc, () => dc.pauseRequest({ threadId: 0 }));
       }
       for (const t of (await dc.threadsRequest()).body.threads) {
@@ -144,7 +147,7 @@ describe('a Linux guest of KVM (the nested lab, L2)', { timeout: 900_000 }, () =
     let pc = await pcOf(tid);
     const found = pc;
     let steps = 0;
-    for (let i = 0; i < 8 && pc !== loop.vmmcall; i++, steps++) {
+    for (let i = 0; i < 16 && pc !== loop.vmmcall; i++, steps++) {
       const stepped = await stopAfter(dc, () =>
         dc.stepInRequest({ threadId: tid, granularity: 'instruction' }),
       );

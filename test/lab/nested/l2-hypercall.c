@@ -30,10 +30,24 @@ __asm__(".text\n"
         ".globl hc_vmmcall\n"
         "hc_vmmcall:\n"
         "  vmmcall\n"
+        /* Every 1024 calls, a heartbeat line (write(2) straight from here): the test lets the guest run
+           until the next one before it pauses, so it knows the loop runs. */
+        "  inc %r12\n"
+        "  test $0x3ff, %r12\n"
+        "  jnz hc_loop\n"
+        "  mov $1, %eax\n"
+        "  mov $1, %edi\n"
+        "  lea hc_alive(%rip), %rsi\n"
+        "  mov $hc_alive_len, %edx\n"
+        "  syscall\n"
         "  jmp hc_loop\n"
         ".globl hc_loop_end\n"
         "hc_loop_end:\n"
-        ".size hc_loop, hc_loop_end - hc_loop\n");
+        ".size hc_loop, hc_loop_end - hc_loop\n"
+        ".section .rodata\n"
+        "hc_alive: .ascii \"HVDBG-L2 hc-alive\\n\"\n"
+        ".set hc_alive_len, . - hc_alive\n"
+        ".text\n");
 
 int main(void) {
   printf("HVDBG-L2 hcloop pid=%d start=%p vmmcall=%p end=%p\n", (int)getpid(), (const void *)hc_loop,
