@@ -5,15 +5,13 @@
  */
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { GdbBackend } from '../gdb/backend';
-import { disassemble, readMemory, writeMemory, type DisassembledInstruction } from '../gdb/mi/data';
+import { disassemble, readMemory, writeMemory } from '../gdb/mi/data';
+import { disassembleAround } from './disassembly';
 import type { SourceResolver } from './sources';
 import type { GuestPhysicalMemory } from '../target/physicalMemory';
 
 /** The prefix of a memory reference to guest-physical memory (`phys:0x1000`). */
 export const PHYSICAL_PREFIX = 'phys:';
-
-/** x86's longest instruction (Intel SDM Vol. 2A §2.3.11). */
-const MAX_INSN = 15;
 
 export function parseAddress(reference: string, offset = 0): bigint {
   const trimmed = reference.trim();
@@ -76,67 +74,14 @@ export class MemoryService {
     return data.length;
   }
 
-  /**
-   * `instructionCount` instructions starting `instructionOffset` instructions from `reference + offset`.
-   * Going backwards on x86 needs a starting point that decodes in step with the target address; we try
-   * start addresses until the listing passes through the target address.
-   */
-  async disassemble(
-    args: DebugProtocol.DisassembleArguments,
-  ): Promise<DebugProtocol.DisassembledInstruction[]> {
-    const target = parseAddress(args.memoryReference, args.offset ?? 0);
-    const before = Math.max(0, -(args.instructionOffset ?? 0));
-    const count = args.instructionCount;
-    let listing: DisassembledInstruction[] = [];
-    let index = 0;
-    if (before > 0) {
-      for (let slack = 0; slack < MAX_INSN; slack++) {
-        const start = target - BigInt(before * MAX_INSN + slack);
-        const attempt = await this.list(start, target + BigInt((count + 1) * MAX_INSN));
-        const at = attempt.findIndex((i) => i.address === target);
-        if (at >= 0) {
-          listing = attempt;
-          index = at - before;
-          break;
-        }
-      }
-    }
-    if (listing.length === 0) {
-      const skip = Math.max(0, args.instructionOffset ?? 0);
-      listing = await this.list(target, target + BigInt((skip + count + 1) * MAX_INSN));
-      index = skip - before;
-    }
-    const out: DebugProtocol.DisassembledInstruction[] = [];
-    let lastLine: string | undefined;
-    for (let i = index; out.length < count; i++) {
-      const insn = i >= 0 ? listing[i] : undefined;
-      if (insn === undefined) {
-        out.push({
-          address: `0x${(target + BigInt(i)).toString(16)}`,
-          instruction: '??',
-          presentationHint: 'invalid',
-        });
-        continue;
-      }
-      const item: DebugProtocol.DisassembledInstruction = {
-        address: `0x${insn.address.toString(16)}`,
-        instruction: insn.text,
-        instructionBytes: insn.opcodes,
-      };
-      if (insn.func !== undefined) item.symbol = `${insn.func}+${insn.offset ?? 0}`;
-      const lineKey = `${insn.fullname ?? ''}:${insn.line ?? ''}`;
-      if (insn.line !== undefined && lineKey !== lastLine) {
-        const source = this.sources.toSource(insn.file, insn.fullname);
-        if (source !== undefined) item.location = source;
-        item.line = insn.line;
-      }
-      lastLine = lineKey;
-      out.push(item);
-    }
-    return out;
-  }
-
-  private list(start: bigint, end: bigint): Promise<DisassembledInstruction[]> {
-    return disassemble(this.gdb, start, end).catch(() => []);
+  /** The Disassembly view's rows (see adapter/debugger/disassembly.ts). */
+  disassemble(args: DebugProtocol.DisassembleArguments): Promise<DebugProtocol.DisassembledInstruction[]> {
+    return disassembleAround(
+      (start, end) => disassemble(this.gdb, start, end),
+      parseAddress(args.memoryReference, args.offset ?? 0),
+      args.instructionOffset ?? 0,
+      args.instructionCount,
+      (file, fullname) => this.sources.toSource(file, fullname),
+    );
   }
 }

@@ -37,6 +37,12 @@ export interface GdbBackendEvents {
   exited: [detail: string];
 }
 
+/**
+ * What an MI command family (adapter/gdb/mi/) needs of gdb: one command, one result. The backend is the
+ * live implementation; the in-process tests replay recorded gdb answers through the same port.
+ */
+export type MiPort = Pick<GdbBackend, 'mi'>;
+
 export class GdbBackend extends EventEmitter<GdbBackendEvents> {
   private readonly gdb: GdbJs;
   private readonly exitedPromise: Promise<never>;

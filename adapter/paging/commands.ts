@@ -1,12 +1,22 @@
 /** `hv pt` and `hv translate`: the page-table service in the Debug Console. */
 import type { HvCommand } from '../debugger/console';
 import type { FrameRef } from '../debugger/frames';
+import { completePageTableFilter, completeTranslateOption, type RootLister } from './complete';
 import { parseHex, sizeName } from './format';
 import type { MergeMode } from './memoryMap';
 import type { MemoryMapArgs, PagingService } from './service';
 import { UserInputError } from '../debugger/userInputError';
 
 const pad = (hexText: string): string => hexText.replace(/^0x/, '').padStart(16, '0');
+
+/**
+ * The exclusive end of an inclusive one (`…400fff` → `…401000`), as `info mem`, `/proc/PID/maps`, the
+ * kernel's ptdump and pwndbg print ranges; a range ending at the top of the address space ends at 2^64.
+ */
+const exclusiveEnd = (inclusive: string): string => pad(`0x${(BigInt(inclusive) + 1n).toString(16)}`);
+
+/** The column header of `hv pt`: says which end convention the ranges use. */
+export const PT_HEADER = `${'START-END (end exclusive)'.padEnd(33)} ${'PHYSICAL'.padEnd(16)} ${'SIZE'.padEnd(16)} PERM PAGE`;
 
 /** The root a command's `cr3=`/`root=` words name (a `cr3=` is taken in the frame's vCPU's mode). */
 async function rootOf(
@@ -35,12 +45,19 @@ function splitWords(args: readonly string[]): { words: Map<string, string>; rest
   return { words, rest };
 }
 
+/** The roots of this stop, for completion (none while the guest runs: reading them fails). */
+const rootsOf =
+  (service: PagingService): RootLister =>
+  async () =>
+    (await service.roots()).roots;
+
 export function pageTableCommand(service: PagingService, currentThread: () => Promise<number>): HvCommand {
   return {
     name: 'pt',
     usage: 'hv pt [filters]',
+    complete: (args, partial) => completePageTableFilter(rootsOf(service), args, partial),
     summary:
-      "memory map of the vCPU's CR3: START-END, cr3=0x.. or root=ID, w/x/u/wx/u!x permissions, --warn, --qemu (as info mem), --leaves (as info tlb)",
+      "memory map of the vCPU's CR3 (ranges end exclusive): START-END, cr3=0x.. or root=ID, w/x/u/wx/u!x permissions, --warn, --qemu (as info mem), --leaves (as info tlb)",
     async run(args, frame) {
       const { words, rest } = splitWords(args);
       const where = await rootOf(words, frame, currentThread);
@@ -58,14 +75,16 @@ export function pageTableCommand(service: PagingService, currentThread: () => Pr
           const m = /^([0-9a-fx_]+)?-([0-9a-fx_]+)?$/i.exec(a) ?? /^([0-9a-fx_]+)()$/i.exec(a);
           if (m === null) {
             throw new UserInputError(
-              `hv pt: '${a}' is not a filter. Usage: hv pt [START-END (hex)] [w|x|u|wx|u!x] [cr3=0x..] [root=ID] [--warn] [--qemu|--leaves]`,
+              `hv pt: '${a}' is not a filter. Usage: hv pt [START-END (hex, end exclusive)] [w|x|u|wx|u!x] [cr3=0x..] [root=ID] [--warn] [--qemu|--leaves]`,
             );
           }
           // Hex with or without 0x, as QEMU's monitor prints addresses.
           const asHex = (t: string | undefined): string | undefined =>
             t === undefined || t === '' ? undefined : /^0x/i.test(t) ? t : `0x${t}`;
           from = asHex(m[1]);
-          to = asHex(m[2]);
+          // END is exclusive, as the ranges print: a line's START-END pasted back selects that range.
+          const end = asHex(m[2]);
+          to = end === undefined || BigInt(end) === 0n ? undefined : `0x${(BigInt(end) - 1n).toString(16)}`;
           if (!a.includes('-')) to = from;
         }
       }
@@ -81,9 +100,10 @@ export function pageTableCommand(service: PagingService, currentThread: () => Pr
       const lines = map.ranges.map((r) => {
         const warn = r.warnings.map((w) => (w === 'writable-executable' ? 'W+X' : 'USER-KERNEL')).join(' ');
         const entry = r.entryFlags === undefined ? '' : ` ${r.level ?? ''} ${r.entryFlags}`;
-        return `${pad(r.virtualStart)}-${pad(r.virtualEnd)} ${pad(r.physicalStart)} ${pad(r.size)} ${r.flags} ${sizeName(r.pageSize).padStart(4)}${entry}${warn === '' ? '' : `  ! ${warn}`}`;
+        return `${pad(r.virtualStart)}-${exclusiveEnd(r.virtualEnd)} ${pad(r.physicalStart)} ${pad(r.size)} ${r.flags} ${sizeName(r.pageSize).padStart(4)}${entry}${warn === '' ? '' : `  ! ${warn}`}`;
       });
       const s = map.stats;
+      lines.unshift(PT_HEADER);
       lines.push(
         `${map.ranges.length} ranges; ${s.leaves} leaves, ${s.tables} tables, ${s.packets} packets, ${s.bytes} bytes, ${s.milliseconds.toFixed(1)} ms`,
       );
@@ -97,6 +117,7 @@ export function translateCommand(service: PagingService, currentThread: () => Pr
   return {
     name: 'translate',
     usage: 'hv translate ADDR [cr3=..]',
+    complete: (args, partial) => completeTranslateOption(rootsOf(service), args, partial),
     summary: "virtual → physical through the vCPU's page tables, each level shown (root=ID for nested ones)",
     async run(args, frame) {
       const { words, rest } = splitWords(args);

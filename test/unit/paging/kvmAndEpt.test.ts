@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { findKvmGuests } from '../../../adapter/kvm/guests';
-import { pageTableCommand, translateCommand } from '../../../adapter/paging/commands';
+import { PT_HEADER, pageTableCommand, translateCommand } from '../../../adapter/paging/commands';
 import { tableEntries } from '../../../adapter/paging/tables';
 import { translateThrough } from '../../../adapter/paging/translation';
 import type { PagingRoot } from '../../../adapter/paging/roots';
@@ -129,12 +129,16 @@ void test('console: hv pt lines and hv translate levels', async () => {
   const current = (): Promise<number> => Promise.resolve(1);
   const pt = await pageTableCommand(s, current).run(['!w'], undefined);
   const lines = pt.split('\n');
-  assert.equal(lines[0], '0000000000203000-0000000000203fff 0000000000501000 0000000000001000 ur-x   4K');
-  assert.match(lines[1] ?? '', /^1 ranges; 6 leaves, 5 tables, 5 packets, 20480 bytes, [\d.]+ ms$/);
-  const warn = await pageTableCommand(s, current).run(['0-1fffff', '--warn'], undefined);
+  // Ends are exclusive, as in info mem, /proc/PID/maps and ptdump; the header says so.
+  assert.equal(lines[0], PT_HEADER);
+  assert.match(lines[0] ?? '', /end exclusive/);
+  assert.equal(lines[1], '0000000000203000-0000000000204000 0000000000501000 0000000000001000 ur-x   4K');
+  assert.equal((lines[1] ?? '').indexOf('ur-x'), (lines[0] ?? '').indexOf('PERM'));
+  assert.match(lines[2] ?? '', /^1 ranges; 6 leaves, 5 tables, 5 packets, 20480 bytes, [\d.]+ ms$/);
+  const warn = await pageTableCommand(s, current).run(['0-200000', '--warn'], undefined);
   assert.match(
-    warn.split('\n')[0] ?? '',
-    /^0000000000000000-00000000001fffff 0000000000200000 0000000000200000 urwx   2M  ! W\+X$/,
+    warn.split('\n')[1] ?? '',
+    /^0000000000000000-0000000000200000 0000000000200000 0000000000200000 urwx   2M  ! W\+X$/,
   );
   await assert.rejects(pageTableCommand(s, current).run(['bogus'], undefined), /'bogus' is not a filter/);
   const tr = await translateCommand(s, current).run(['0x203123'], undefined);
