@@ -7,6 +7,7 @@ import {
   Event,
   InitializedEvent,
   DebugSession,
+  ModuleEvent,
   OutputEvent,
   ProgressEndEvent,
   ProgressStartEvent,
@@ -23,10 +24,21 @@ import { parseStubAddress, type StubAddress } from '../target/address';
 import { launchQemu, type LaunchedQemu } from '../target/qemuLauncher';
 import { ConfigurationError, validateArguments, type CommonArguments } from './config';
 import { exitStatsUpdatedEvent, lastExitsEvent } from './customRequests';
-import { blameOf, userMessage } from './errors';
+import { answerFailure, blameOf, ERROR_IDS, userMessage } from './errors';
+import { modulesBody } from '../kernel/dapModules';
 import { StaleReferenceError } from '../debugger/stale';
 
 type Response = DebugProtocol.Response;
+
+/** Requests VS Code sends by itself after a stop (its views refreshing): quiet when the stop is gone. */
+const STALE_TOLERANT = new Set([
+  'threads',
+  'stackTrace',
+  'scopes',
+  'variables',
+  'disassemble',
+  'dataBreakpointInfo',
+]);
 
 /** How long a step's response may wait for the step's stop, to be sent together (ms). */
 const STEP_RESPONSE_WAIT_MS = 20;
@@ -55,16 +67,22 @@ export class HvdbgSession extends DebugSession {
     response: R,
     work: (dbg: Debugger) => Promise<R['body'] | void>,
     afterResponse?: (dbg: Debugger) => void,
+    staleTolerant?: boolean,
   ): void {
     const dbg = this.dbg;
     if (dbg === undefined) {
-      this.sendErrorResponse(response, 1, 'hvdbg is not connected to a guest');
+      this.sendErrorResponse(response, {
+        id: ERROR_IDS.user,
+        format: `'${response.command}' needs a guest: hvdbg is not attached to one (attach or launch first)`,
+        showUser: true,
+      });
       return;
     }
     this.runUnconnected(
       response,
       () => work(dbg),
-      () => afterResponse?.(dbg),
+      afterResponse === undefined ? undefined : () => afterResponse(dbg),
+      staleTolerant,
     );
   }
 
@@ -72,6 +90,7 @@ export class HvdbgSession extends DebugSession {
     response: R,
     work: () => Promise<R['body'] | void>,
     afterResponse?: () => void,
+    staleTolerant = STALE_TOLERANT.has(response.command),
   ): void {
     work().then(
       (body) => {
@@ -86,11 +105,18 @@ export class HvdbgSession extends DebugSession {
       (error: unknown) => {
         if (blameOf(error) === 'internal' && error instanceof Error)
           this.log(`${error.stack ?? error.message}\n`);
-        this.sendErrorResponse(response, {
-          id: 1,
-          format: userMessage(error).replace(/[{}]/g, ''),
-          showUser: true,
-        });
+        const running = this.dbg !== undefined && this.dbg.execution.state !== 'stopped';
+        const answer = answerFailure(response.command, error, staleTolerant, running);
+        if (answer.kind === 'body') {
+          response.body = answer.body;
+          this.sendResponse(response);
+        } else {
+          this.sendErrorResponse(response, {
+            id: answer.id,
+            format: answer.message,
+            showUser: answer.showUser,
+          });
+        }
         afterResponse?.();
       },
     );
@@ -112,6 +138,9 @@ export class HvdbgSession extends DebugSession {
       supportsHitConditionalBreakpoints: true,
       supportsLogPoints: true,
       supportsEvaluateForHovers: true,
+      supportsCompletionsRequest: true,
+      // A space completes the next word of `hv` and gdb commands; `.` and `->` a struct's members.
+      completionTriggerCharacters: [' ', '.', '>'],
       supportsSetVariable: true,
       supportsDataBreakpoints: true,
       supportsInstructionBreakpoints: true,
@@ -121,6 +150,7 @@ export class HvdbgSession extends DebugSession {
       supportsSteppingGranularity: true,
       supportsTerminateRequest: true,
       supportTerminateDebuggee: true,
+      supportsModulesRequest: true,
     };
     this.sendResponse(response);
   }
@@ -200,6 +230,7 @@ export class HvdbgSession extends DebugSession {
     dbg.exits.on('snapshot', (body) => this.sendEvent(new Event(exitStatsUpdatedEvent.event, body)));
     dbg.exits.on('lastExits', (body) => this.sendEvent(new Event(lastExitsEvent.event, body)));
     dbg.exits.on('output', (text) => this.log(text));
+    dbg.kernelModules?.on('module', (reason, module) => this.sendEvent(new ModuleEvent(reason, module)));
     this.sendEvent(new InitializedEvent());
   }
 
@@ -253,20 +284,37 @@ export class HvdbgSession extends DebugSession {
         this.qemu !== undefined ? args?.terminateDebuggee !== false : args?.terminateDebuggee === true;
       if (dbg !== undefined && !dbg.connection.gdb.hasExited) {
         if (!terminate) await this.detach(dbg);
+        // An attached guest asked to terminate: the stub's `k` packet (QEMU exits on it).
+        else if (this.qemu === undefined) await this.killTarget(dbg);
         await dbg.connection.gdb.dispose();
       }
       if (terminate) await this.qemu?.dispose();
     });
   }
 
+  /** Ends the attached guest (`disconnect` with `terminateDebuggee`): gdb's `kill`, the RSP `k` packet. */
+  private async killTarget(dbg: Debugger): Promise<void> {
+    try {
+      if (dbg.execution.state === 'running') await this.detachPause(dbg);
+      await dbg.connection.gdb.console('kill', 3000);
+    } catch (error) {
+      this.log(`hvdbg: could not terminate the guest: ${userMessage(error)}\n`, 'stderr');
+    }
+  }
+
+  /** Stops a running guest before detaching or killing (gdb talks to a stopped stub), within 2 s. */
+  private async detachPause(dbg: Debugger): Promise<void> {
+    const stopped = new Promise<void>((resolve) => dbg.execution.once('stopped', () => resolve()));
+    await dbg.execution.pause();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([stopped, new Promise((resolve) => (timer = setTimeout(resolve, 2000)))]);
+    clearTimeout(timer);
+  }
+
   /** Detaches from the stub so the guest keeps running (QEMU resumes its vCPUs on `D`). */
   private async detach(dbg: Debugger): Promise<void> {
     try {
-      if (dbg.execution.state === 'running') {
-        const stopped = new Promise<void>((resolve) => dbg.execution.once('stopped', () => resolve()));
-        await dbg.execution.pause();
-        await Promise.race([stopped, new Promise((resolve) => setTimeout(resolve, 2000))]);
-      }
+      if (dbg.execution.state === 'running') await this.detachPause(dbg);
       await dbg.connection.gdb.mi('-target-detach', 3000);
     } catch (error) {
       this.log(`hvdbg: detach failed: ${userMessage(error)}\n`, 'stderr');
@@ -322,16 +370,43 @@ export class HvdbgSession extends DebugSession {
     response: DebugProtocol.EvaluateResponse,
     args: DebugProtocol.EvaluateArguments,
   ) {
-    this.run(response, async (dbg) => {
-      const frame = args.frameId === undefined ? undefined : this.frame(dbg, args.frameId);
-      if (args.context === 'repl') {
-        return {
-          result: (await dbg.console.run(args.expression, frame)).replace(/\n$/, ''),
-          variablesReference: 0,
+    // A hover or Watch refresh about a stop that is gone is nobody's error; a line typed in the console is.
+    const staleTolerant = args.context !== 'repl';
+    this.run(
+      response,
+      async (dbg) => {
+        const frame = args.frameId === undefined ? undefined : this.frame(dbg, args.frameId);
+        if (args.context === 'repl') {
+          return {
+            result: (await dbg.console.run(args.expression, frame)).replace(/\n$/, ''),
+            variablesReference: 0,
+          };
+        }
+        return dbg.variables.evaluate(args.expression, frame);
+      },
+      undefined,
+      staleTolerant,
+    );
+  }
+
+  /** Debug Console completion; never an error (a toast while typing): no items instead. */
+  protected override completionsRequest(
+    response: DebugProtocol.CompletionsResponse,
+    args: DebugProtocol.CompletionsArguments,
+  ): void {
+    const dbg = this.dbg;
+    const frame = args.frameId === undefined ? undefined : dbg?.frames.get(args.frameId);
+    const line = args.line === undefined ? 0 : this.convertClientLineToDebugger(args.line) - 1;
+    const column = this.convertClientColumnToDebugger(args.column) - 1;
+    const targets = dbg?.completions.complete(args.text, line, column, frame) ?? Promise.resolve([]);
+    void targets
+      .catch(() => [])
+      .then((items) => {
+        response.body = {
+          targets: items.map((c) => ({ ...c, start: this.convertDebuggerColumnToClient(c.start + 1) })),
         };
-      }
-      return dbg.variables.evaluate(args.expression, frame);
-    });
+        this.sendResponse(response);
+      });
   }
 
   protected override continueRequest(response: DebugProtocol.ContinueResponse): void {
@@ -458,8 +533,15 @@ export class HvdbgSession extends DebugSession {
     }));
   }
 
-  /** hvdbg's own requests (adapter/dap/customRequests.ts), routed to their service. */
+  /**
+   * hvdbg's own requests (adapter/dap/customRequests.ts), routed to their service; and DAP's `modules`,
+   * which DebugSession does not dispatch itself: the kernel's modules, an empty list without a kernel.
+   */
   protected override customRequest(command: string, response: Response, args: unknown): void {
+    if (command === 'modules') {
+      this.runUnconnected(response, () => modulesBody(this.dbg?.kernelModules, args ?? {}));
+      return;
+    }
     const handler = this.dbg?.requests.get(command);
     if (handler !== undefined) {
       this.run(response, () => handler(args));

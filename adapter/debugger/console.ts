@@ -5,9 +5,12 @@
  */
 import type { GdbBackend } from '../gdb/backend';
 import type { FrameRef } from './frames';
+import { completeHvLine, type CompletableCommand, type HvLineCompletions } from './hvCompletions';
 import { UserInputError } from './userInputError';
+import { GdbCommandError } from '../gdb/errors';
 
-export interface HvCommand {
+/** One `hv` command; its optional `complete` offers its arguments in the Debug Console. */
+export interface HvCommand extends CompletableCommand {
   readonly name: string;
   readonly usage: string;
   readonly summary: string;
@@ -28,6 +31,11 @@ export class ConsoleService {
 
   register(command: HvCommand): void {
     this.commands.set(command.name, command);
+  }
+
+  /** Completions of an `hv` line (the cursor at `cursor`, 0-based); see completeHvLine. */
+  complete(line: string, cursor: number): Promise<HvLineCompletions> {
+    return completeHvLine(this.commands, line, cursor);
   }
 
   help(): string {
@@ -52,6 +60,11 @@ export class ConsoleService {
     await this.gdb.mi('-gdb-set print frame-arguments scalars');
     try {
       return await this.gdb.console(trimmed);
+    } catch (error) {
+      // A bare expression (`init_task.comm`, `$cr3`) is evaluated, as VS Code users expect of a console.
+      if (error instanceof GdbCommandError && /^Undefined command: "/.test(error.gdbMessage))
+        return await this.gdb.console(`print ${trimmed}`).catch(() => Promise.reject(error));
+      throw error;
     } finally {
       await this.gdb.mi('-gdb-set print frame-arguments none');
     }

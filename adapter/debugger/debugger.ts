@@ -2,6 +2,7 @@
 import type { CommonArguments } from '../dap/config';
 import type { Connection } from './connect';
 import { BreakpointService } from './breakpoints';
+import { CompletionService } from './completions';
 import { ConsoleService } from './console';
 import { controlRegistersCommand } from './controlRegistersCommand';
 import { ExecutionService } from './execution';
@@ -15,6 +16,7 @@ import { describeStubAddress } from '../target/address';
 import { createExitService, type ExitTraceService } from '../exits/session';
 import { wireHypercalls, type HypercallService } from '../hypercalls/session';
 import { wireKernel } from '../kernel/session';
+import type { KernelModules } from '../kernel/dapModules';
 import { physicalMemoryFor } from './physical';
 import type { GuestPhysicalMemory } from '../target/physicalMemory';
 import { createPagingService } from '../paging/session';
@@ -35,12 +37,16 @@ export class Debugger {
   readonly execution: ExecutionService;
   readonly memory: MemoryService;
   readonly console: ConsoleService;
+  /** Debug Console completion: `hv` commands and gdb's `-complete`. */
+  readonly completions: CompletionService;
   readonly exits: ExitTraceService;
   readonly hypercalls: HypercallService;
   /** Guest physical memory through hvdbg's own stub link (page tables, `phys:` memory references). */
   readonly physical: GuestPhysicalMemory;
   /** Page tables: roots, entries, memory map, translation (`hv pt`, `hv translate`). */
   readonly paging: PagingService;
+  /** The kernel's modules for DAP (`modules`, `module` events); undefined without kernel awareness. */
+  readonly kernelModules: KernelModules | undefined;
 
   constructor(
     readonly connection: Connection,
@@ -67,10 +73,11 @@ export class Debugger {
     this.memory = new MemoryService(gdb, this.sources, this.physical);
     this.console = new ConsoleService(gdb);
     this.console.register(controlRegistersCommand(this.registers, () => this.topFrame()));
+    this.completions = new CompletionService(gdb, this.console, () => this.execution.state === 'stopped');
     this.exits = createExitService(this, args);
     this.paging = createPagingService(this, args);
     this.hypercalls = wireHypercalls(this, args);
-    if (connection.kernel !== undefined) wireKernel(this, connection.kernel);
+    this.kernelModules = connection.kernel === undefined ? undefined : wireKernel(this, connection.kernel);
   }
 
   /** Registers the handler of a custom DAP request. */

@@ -15,6 +15,7 @@ import {
   type VarObject,
 } from '../gdb/mi/varobj';
 import { StaleReferenceError } from './stale';
+import { charArrayText, childCharArrayText, isCharArray } from './charArrays';
 import type { FrameRef } from './frames';
 import { decodeRegister, registerDisplay, type RegisterService, type RegisterValue } from './registers';
 
@@ -133,8 +134,11 @@ export class VariableService {
     frame: FrameRef | undefined,
   ): Promise<DebugProtocol.EvaluateResponse['body']> {
     const root = await this.createRoot(expression, frame);
+    const result = isCharArray(root.type)
+      ? await charArrayText(this.gdb, expression, frame, root.value)
+      : root.value;
     return {
-      result: root.value,
+      result,
       ...(root.type === undefined ? {} : { type: root.type }),
       variablesReference:
         root.childCount > 0 ? this.handles.create({ kind: 'varobj', frame, name: root.name }) : 0,
@@ -203,9 +207,14 @@ export class VariableService {
 
   private async locals(frame: FrameRef): Promise<DebugProtocol.Variable[]> {
     const vars = await listVariables(this.gdb, frame.threadId, frame.level);
-    return vars.map((v) => ({
+    const strings = await Promise.all(
+      vars.map((v) =>
+        isCharArray(v.type) ? charArrayText(this.gdb, v.name, frame, '') : Promise.resolve(''),
+      ),
+    );
+    return vars.map((v, i) => ({
       name: v.name,
-      value: v.value ?? (v.type === undefined ? '' : `{${v.type}}`),
+      value: strings[i] || (v.value ?? (v.type === undefined ? '' : `{${v.type}}`)),
       ...(v.type === undefined ? {} : { type: v.type }),
       variablesReference:
         v.value === undefined || isStructPointer(v.type)
@@ -247,9 +256,14 @@ export class VariableService {
 
   private async children(name: string, frame: FrameRef | undefined): Promise<DebugProtocol.Variable[]> {
     const kids = await listChildren(this.gdb, name);
-    return kids.map((c) => ({
+    const values = await Promise.all(
+      kids.map((c) =>
+        isCharArray(c.type) ? childCharArrayText(this.gdb, c.name, frame, c.value) : Promise.resolve(c.value),
+      ),
+    );
+    return kids.map((c, i) => ({
       name: c.expression,
-      value: c.value,
+      value: values[i] ?? c.value,
       ...(c.type === undefined ? {} : { type: c.type }),
       variablesReference: c.childCount > 0 ? this.handles.create({ kind: 'varobj', frame, name: c.name }) : 0,
     }));

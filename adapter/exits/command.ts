@@ -5,6 +5,7 @@
  *   hv exits [FILE] --vcpu N  one vCPU (perf's --vcpu)
  *   hv exits last [COUNT]     the last exits of the selected vCPU
  */
+import { completeExits } from './complete';
 import { ExitsError } from './errors';
 import type { HvCommand } from '../debugger/console';
 import type { FrameRef } from '../debugger/frames';
@@ -21,6 +22,7 @@ export function exitsCommand(service: ExitTraceService, selected: SelectedVcpu):
   return {
     name: 'exits',
     usage: 'hv exits [FILE] [--vcpu N] | last [N]',
+    complete: completeExits,
     summary: "VM-exit statistics as perf kvm stat gives them, the top guest RIPs, a vCPU's last exits",
     async run(args, frame) {
       if (args[0] === 'last') {

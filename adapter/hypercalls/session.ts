@@ -27,6 +27,7 @@ import type { GdbBackend } from '../gdb/backend';
 import { deleteBreakpoints, insertBreakpoint } from '../gdb/mi/breakpoints';
 import { evaluate, readMemory } from '../gdb/mi/data';
 import { listFrames, type FrameInfo } from '../gdb/mi/stack';
+import { hypercallCommands } from './console';
 import { GuestHypercallTracker } from './guest';
 import { hintFromPvInfoName } from './hint';
 import type { HypervisorHint } from './types';
@@ -567,24 +568,7 @@ function message(error: unknown): string {
 /** Wires the hypercall service into a session: scopes, console commands, custom requests. */
 export function wireHypercalls(dbg: Debugger, args: CommonArguments): HypercallService {
   const service = new HypercallService(dbg, args);
-  dbg.console.register({
-    name: 'hypercall',
-    usage: 'hv hypercall [auto on|off]',
-    summary: 'the hypercall this vCPU is at or KVM is handling, decoded',
-    run: (argv, frame) => service.hypercallCommand(argv, frame),
-  });
-  dbg.console.register({
-    name: 'break',
-    usage: 'hv break hypercall <name|nr>',
-    summary: 'stop when KVM handles that hypercall (kvm_emulate_hypercall)',
-    run: (argv) => service.breakCommand(argv),
-  });
-  dbg.console.register({
-    name: 'exit',
-    usage: 'hv exit',
-    summary: 'the VM exit KVM is handling (VMCB / VMCS), decoded',
-    run: (_argv, frame) => service.exitCommand(frame),
-  });
+  for (const command of hypercallCommands(service)) dbg.console.register(command);
   for (const command of HYPERCALL_REQUESTS) dbg.handle(command, (a) => service.handle(command, a));
   return service;
 }

@@ -12,6 +12,12 @@ export interface LoadedModule {
   readonly name: string;
   /** Base of its core text (`core_layout.base` before 6.4, `mem[MOD_TEXT].base` after). */
   readonly text: bigint;
+  /**
+   * Bytes from {@link text} on that the module occupies: before 6.4 its whole core allocation
+   * (`core_layout.size`: text, read-only data, data; /sys/module/NAME/coresize), from 6.4 on its text
+   * allocation (`mem[MOD_TEXT].size`; the other parts are allocated elsewhere). Undefined if unreadable.
+   */
+  readonly size: bigint | undefined;
 }
 
 /** Sections passed to add-symbol-file besides .text: lx-symbols' list. */
@@ -35,17 +41,20 @@ async function number(target: KernelTarget, expression: string): Promise<bigint>
   return value;
 }
 
-/** The module's name and text base, from its `struct module` at `struct`. */
+/** The module's name, text base and size, from its `struct module` at `struct`. */
 export async function readModule(target: KernelTarget, struct: bigint): Promise<LoadedModule> {
   const mod = moduleAt(struct);
   const name = parseCString(await target.evaluate(`${mod}->name`)) ?? `module@${hex(struct)}`;
+  let layout = `${mod}->core_layout`;
   let text: bigint;
   try {
-    text = await number(target, `(unsigned long)${mod}->core_layout.base`);
+    text = await number(target, `(unsigned long)${layout}.base`);
   } catch {
-    text = await number(target, `(unsigned long)${mod}->mem[0].base`);
+    layout = `${mod}->mem[0]`;
+    text = await number(target, `(unsigned long)${layout}.base`);
   }
-  return { struct, name, text };
+  const size = await number(target, `(unsigned long)${layout}.size`).catch(() => undefined);
+  return { struct, name, text, size };
 }
 
 /** Walks the kernel's `modules` list (most recently loaded first). Rejects when vmlinux has no such list. */

@@ -1,8 +1,8 @@
 /**
  * Linux kernel awareness for one session: the KASLR slide (symbols reloaded with it), the loaded modules'
  * symbols added from `modulePath`, modules loaded later picked up at `do_init_module` (as lx-symbols
- * does), and the paravirt interface. Created by {@link attachKernel} once gdb is connected and the guest
- * stopped, before any breakpoint is inserted.
+ * does) and unloaded ones dropped at `free_module`, and the paravirt interface. Created by
+ * {@link attachKernel} once gdb is connected and the guest stopped, before any breakpoint is inserted.
  */
 import { basename } from 'node:path';
 import type { CommonArguments } from '../dap/config';
@@ -21,16 +21,18 @@ import {
 } from './moduleFiles';
 import { addSymbolFileCommand, listModules, readModule, readSections, type LoadedModule } from './modules';
 import { readParavirt } from './pvops';
-import { gdbKernelTarget, gdbPath, hex, parseAddress, type KernelTarget } from './target';
+import { gdbKernelTarget, gdbPath, hex, parseAddress, parseCString, type KernelTarget } from './target';
 
 export interface KernelReporter {
   progress(message: string): void;
   log(message: string): void;
 }
 
-interface ModuleState {
+export interface ModuleState {
   readonly name: string;
   readonly text: bigint;
+  /** See {@link LoadedModule.size}. */
+  readonly size: bigint | undefined;
   readonly symbolFile?: string;
   readonly problem?: string;
   /** Symbols were added by hvdbg at `text` (and must be removed if the module moves). */
@@ -47,6 +49,19 @@ const ANCHOR_BYTES = 16;
 /** CR0.PG (Intel SDM Vol. 3A §2.5): without paging no kernel virtual address can be read yet. */
 const CR0_PG = 1n << 31n;
 
+/** What an internal breakpoint of the service watches. */
+export type ModuleHookKind = 'load' | 'unload';
+
+/**
+ * The internal breakpoints: `do_init_module(mod)` once a module's sections are in place, before its init
+ * (lx-symbols' LoadModuleBreakpoint); `free_module(mod)` when it is unloaded (delete_module) or its init
+ * failed, while `mod` is still whole (kernel/module/main.c).
+ */
+const HOOKS: readonly (readonly [symbol: string, kind: ModuleHookKind, without: string])[] = [
+  ['do_init_module', 'load', 'modules loaded later get no symbols'],
+  ['free_module', 'unload', 'unloaded modules are noticed only when the module list is read again'],
+];
+
 export class KernelService {
   /** Run-time minus link-time address of the kernel; undefined until found. */
   slide: bigint | undefined;
@@ -56,15 +71,23 @@ export class KernelService {
   /** Normalized module name → the file `symbolFiles` gives for it: those win. */
   private readonly explicit = new Map<string, string>();
   private detecting: Promise<void> | undefined;
-  /** gdb's number of the breakpoint on `do_init_module` (modules loaded later), when there is one. */
-  hook: number | undefined;
-  /** Told when {@link hook} is replaced (the symbols moved with the slide). */
-  hookMoved: ((previous: number | undefined, next: number | undefined) => void) | undefined;
+  /** Changes to {@link modules} one at a time (a hook and a list walk can overlap). */
+  private queue: Promise<unknown> = Promise.resolve();
+  /** The module list has been walked at least once. */
+  listed = false;
+  /** `init_uts_ns.name.release`, once read. */
+  release: string | undefined;
+  /** gdb's numbers of the internal breakpoints ({@link HOOKS}) and what each watches. */
+  readonly hooks = new Map<number, ModuleHookKind>();
+  /** Told when {@link hooks} are replaced (the symbols moved with the slide), with the numbers gone. */
+  hooksMoved: ((removed: readonly number[]) => void) | undefined;
+  /** Told after anything {@link loadedModules} or {@link slide} show has changed. */
+  changed: (() => void) | undefined;
 
   constructor(
     readonly gdb: GdbBackend,
     private readonly args: CommonArguments,
-    private readonly program: string,
+    readonly program: string,
     readonly image: KernelImage,
     private log: (text: string) => void,
   ) {
@@ -113,6 +136,7 @@ export class KernelService {
       return;
     }
     this.slide = found.slide;
+    this.changed?.();
     this.log(`hvdbg: ${describeSlide(found, this.image, Date.now() - started)}\n`);
     if (found.slide !== 0n) {
       const reload = Date.now();
@@ -120,28 +144,35 @@ export class KernelService {
       this.log(
         `hvdbg: reloaded ${this.program} at offset ${hex(found.slide)} in ${Date.now() - reload} ms\n`,
       );
-      if (this.hook !== undefined) await this.installModuleHook();
+      if (this.hooks.size > 0) await this.installModuleHooks();
     }
   }
 
   /**
-   * Puts a breakpoint on `do_init_module(struct module *mod)`, as lx-symbols' LoadModuleBreakpoint does:
-   * it runs once the module's sections are in place and before its init function. Only with a
-   * `modulePath` (without one there is no file to add). Replaces the previous one.
+   * Puts the {@link HOOKS} breakpoints, replacing the previous ones. Only with a `modulePath` (without
+   * one there is no file to add; the module list is then read when asked for).
    */
-  async installModuleHook(): Promise<void> {
+  async installModuleHooks(): Promise<void> {
     if (this.modulePath.length === 0) return;
-    const previous = this.hook;
-    if (previous !== undefined) await deleteBreakpoints(this.gdb, [previous]).catch(() => undefined);
-    this.hook = undefined;
-    const address = await symbolAddress(this.gdb, 'do_init_module');
-    if (address === undefined) {
-      this.log('hvdbg: no do_init_module in the kernel symbols: modules loaded later get no symbols\n');
-    } else {
-      const hardware = (this.args.breakpointType ?? 'hardware') === 'hardware';
-      this.hook = (await insertBreakpoint(this.gdb, { location: `*${hex(address)}`, hardware })).number;
+    const removed = [...this.hooks.keys()];
+    if (removed.length > 0) await deleteBreakpoints(this.gdb, removed).catch(() => undefined);
+    this.hooks.clear();
+    const hardware = (this.args.breakpointType ?? 'hardware') === 'hardware';
+    for (const [symbol, kind, without] of HOOKS) {
+      const address = await symbolAddress(this.gdb, symbol);
+      if (address === undefined) {
+        this.log(`hvdbg: no ${symbol} in the kernel symbols: ${without}\n`);
+        continue;
+      }
+      const { number } = await insertBreakpoint(this.gdb, { location: `*${hex(address)}`, hardware });
+      this.hooks.set(number, kind);
     }
-    this.hookMoved?.(previous, this.hook);
+    this.hooksMoved?.(removed);
+  }
+
+  /** Both hooks are in: the modules known follow the guest's without walking its list again. */
+  get watchesModules(): boolean {
+    return new Set(this.hooks.values()).size === HOOKS.length;
   }
 
   /** Each vCPU's RIP (index = gdb thread id - 1), from `-thread-info`. */
@@ -161,22 +192,74 @@ export class KernelService {
     // Without a modulePath there is no file to add: skip the walk at attach (its first look at `struct
     // module` costs gdb about 250 ms of DWARF reading in a distribution vmlinux); `hv modules` still walks.
     if (this.slide === undefined || this.modulePath.length === 0) return;
-    let loaded: LoadedModule[];
-    try {
-      loaded = await listModules(this.target);
-    } catch (error) {
-      this.log(`hvdbg: cannot read the kernel's module list: ${messageOf(error)}\n`);
-      return;
-    }
-    for (const module of [...loaded].reverse()) await this.addModule(module);
+    await this.refresh().catch((error: unknown) =>
+      this.log(`hvdbg: cannot read the kernel's module list: ${messageOf(error)}\n`),
+    );
+  }
+
+  /**
+   * Walks the module list: adds the modules not known (or moved), forgets those gone, keeps load order.
+   * Needs a known slide (false without); rejects when the list cannot be read.
+   */
+  refresh(): Promise<boolean> {
+    if (this.slide === undefined) return Promise.resolve(false);
+    return this.serial(async () => {
+      const loaded = [...(await listModules(this.target))].reverse();
+      for (const module of loaded) await this.addModule(module);
+      const present = new Set(loaded.map((m) => normalizeModuleName(m.name)));
+      for (const [key, state] of [...this.modules]) if (!present.has(key)) await this.forget(key, state);
+      const byKey = new Map(this.modules);
+      this.modules.clear();
+      for (const key of present) {
+        const state = byKey.get(key);
+        if (state !== undefined) this.modules.set(key, state);
+      }
+      this.listed = true;
+      return true;
+    });
+  }
+
+  /** The modules known, oldest first. */
+  loadedModules(): ModuleState[] {
+    return [...this.modules.values()];
   }
 
   /** At `do_init_module`: the module being initialised is in RDI (`struct module *mod`). */
   async moduleLoading(): Promise<void> {
     await this.ensureSlide();
+    const module = await this.moduleInRdi();
+    if (module !== undefined) await this.serial(() => this.addModule(module));
+  }
+
+  /** At `free_module`: the module going away is in RDI; its symbols go with it. */
+  async moduleUnloading(): Promise<void> {
+    const module = await this.moduleInRdi();
+    if (module === undefined) return;
+    const key = normalizeModuleName(module.name);
+    await this.serial(async () => {
+      const known = this.modules.get(key);
+      if (known !== undefined && known.text === module.text) await this.forget(key, known);
+    });
+  }
+
+  private async moduleInRdi(): Promise<LoadedModule | undefined> {
     const struct = parseAddress(await this.target.evaluate('(unsigned long)$rdi'));
-    if (struct === undefined || struct === 0n) return;
-    await this.addModule(await readModule(this.target, struct));
+    return struct === undefined || struct === 0n ? undefined : readModule(this.target, struct);
+  }
+
+  private serial<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(work, work);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async forget(key: string, state: ModuleState): Promise<void> {
+    if (state.added) {
+      await this.gdb.console(`remove-symbol-file -a ${hex(state.text)}`).catch(() => '');
+      this.log(`hvdbg: module ${state.name} unloaded: its symbols removed\n`);
+    }
+    this.modules.delete(key);
+    this.changed?.();
   }
 
   private async addModule(module: LoadedModule): Promise<void> {
@@ -187,53 +270,51 @@ export class KernelService {
       // Unloaded and loaded again elsewhere: its old symbols would shadow the new ones.
       await this.gdb.console(`remove-symbol-file -a ${hex(known.text)}`).catch(() => '');
     }
+    // Loaded again: it moves to the end (load order).
+    this.modules.delete(key);
+    this.modules.set(key, await this.symbolsFor(key, module));
+    this.changed?.();
+  }
+
+  private async symbolsFor(key: string, module: LoadedModule): Promise<ModuleState> {
+    const loaded = { name: module.name, text: module.text, size: module.size };
     const given = this.explicit.get(key);
-    if (given !== undefined) {
-      this.modules.set(key, { name: module.name, text: module.text, symbolFile: given, added: false });
-      return;
-    }
-    if (this.modulePath.length === 0) {
-      this.modules.set(key, {
-        name: module.name,
-        text: module.text,
-        problem: 'no "modulePath" in the configuration',
-        added: false,
-      });
-      return;
-    }
+    if (given !== undefined) return { ...loaded, symbolFile: given, added: false };
+    if (this.modulePath.length === 0)
+      return { ...loaded, problem: 'no "modulePath" in the configuration', added: false };
     this.index ??= await indexModuleFiles(this.modulePath);
     const file = findModuleFile(this.index, module.name);
     if ('problem' in file) {
-      this.modules.set(key, { name: module.name, text: module.text, problem: file.problem, added: false });
       this.log(`hvdbg: ${file.problem}; the session goes on without its symbols.\n`);
-      return;
+      return { ...loaded, problem: file.problem, added: false };
     }
     try {
       const sections = await readSections(this.target, module);
       await this.gdb.console(addSymbolFileCommand(file.path, module.text, sections));
-      this.modules.set(key, { name: module.name, text: module.text, symbolFile: file.path, added: true });
       this.log(`hvdbg: module ${module.name} at ${hex(module.text)}: symbols from ${file.path}\n`);
+      return { ...loaded, symbolFile: file.path, added: true };
     } catch (error) {
       const problem = `module ${module.name}: gdb could not add ${file.path}: ${messageOf(error)}`;
-      this.modules.set(key, { name: module.name, text: module.text, problem, added: false });
       this.log(`hvdbg: ${problem}\n`);
+      return { ...loaded, problem, added: false };
     }
+  }
+
+  /** `init_uts_ns.name.release` (`6.1.0-57-cloud-amd64`), read once the slide is known. */
+  async readRelease(): Promise<string | undefined> {
+    if (this.release === undefined && this.slide !== undefined) {
+      const text = await this.target.evaluate('init_uts_ns.name.release').catch(() => '');
+      const release = parseCString(text);
+      if (release !== undefined && release !== '') this.release = release;
+    }
+    return this.release;
   }
 
   /** The modules as last seen (re-read from the guest when `stopped`), for `hv modules` / `hvdbg/modules`. */
   async describeModules(stopped: boolean): Promise<ModulesBody> {
-    let order: string[] = [...this.modules.keys()].reverse();
-    if (stopped && this.slide !== undefined) {
-      const loaded = await listModules(this.target).catch(() => undefined);
-      if (loaded !== undefined) {
-        for (const module of [...loaded].reverse()) await this.addModule(module);
-        order = loaded.map((m) => normalizeModuleName(m.name));
-      }
-    }
+    if (stopped) await this.refresh().catch(() => false);
     const modules: KernelModuleInfo[] = [];
-    for (const key of order) {
-      const state = this.modules.get(key);
-      if (state === undefined) continue;
+    for (const state of this.loadedModules().reverse()) {
       modules.push({
         name: state.name,
         text: hex(state.text),
@@ -294,7 +375,7 @@ export async function attachKernel(
   try {
     await kernel.ensureSlide(true);
     await kernel.loadModules();
-    await kernel.installModuleHook();
+    await kernel.installModuleHooks();
   } catch (error) {
     reporter.log(`hvdbg: kernel awareness: ${messageOf(error)}\n`);
   }

@@ -1,11 +1,13 @@
 /**
  * The kernel service wired into a connected session: `hv modules` / `hv pvops` in the Debug Console,
- * `hvdbg/modules` / `hvdbg/paravirt` for the views, the service's `do_init_module` breakpoint made an
- * internal one (symbols added, the guest continues without a visible stop), and a KASLR slide looked for
- * again at each stop while it is unknown (attached before the kernel ran).
+ * `hvdbg/modules` / `hvdbg/paravirt` for the views, DAP's `modules` and `module` events (dapModules.ts),
+ * the service's `do_init_module` / `free_module` breakpoints made internal ones (symbols added or removed,
+ * the guest continues without a visible stop), and a KASLR slide looked for again at each stop while it
+ * is unknown (attached before the kernel ran).
  */
 import { modulesRequest, paravirtRequest, type ModulesBody } from '../dap/kernelRequests';
 import type { Debugger } from '../debugger/debugger';
+import { KernelModules } from './dapModules';
 import { formatParavirt } from './pvops';
 import type { KernelService } from './service';
 
@@ -29,11 +31,13 @@ async function paravirtOrExplain(kernel: KernelService) {
   }
 }
 
-/** Wires `kernel` into `dbg`. */
-export function wireKernel(dbg: Debugger, kernel: KernelService): void {
+/** Wires `kernel` into `dbg`; returns its DAP modules (the session answers `modules` and sends events). */
+export function wireKernel(dbg: Debugger, kernel: KernelService): KernelModules {
   const output = (text: string): void => void dbg.execution.emit('output', text);
   kernel.setLog(output);
   const stopped = (): boolean => dbg.execution.state === 'stopped';
+  const modules = new KernelModules(kernel, stopped);
+  dbg.connection.gdb.on('running', () => modules.resumed());
 
   dbg.console.register({
     name: 'modules',
@@ -58,11 +62,16 @@ export function wireKernel(dbg: Debugger, kernel: KernelService): void {
       .catch((error: unknown) => output(`hvdbg: ${String(error)}\n`));
   });
 
-  const watch = (number: number): void =>
-    dbg.execution.addInternalBreakpoint(number, () => kernel.moduleLoading());
-  kernel.hookMoved = (previous, next) => {
-    if (previous !== undefined) dbg.execution.removeInternalBreakpoint(previous);
-    if (next !== undefined) watch(next);
+  const watch = (): void => {
+    for (const [number, kind] of kernel.hooks)
+      dbg.execution.addInternalBreakpoint(number, () =>
+        kind === 'load' ? kernel.moduleLoading() : kernel.moduleUnloading(),
+      );
   };
-  if (kernel.hook !== undefined) watch(kernel.hook);
+  kernel.hooksMoved = (removed) => {
+    for (const number of removed) dbg.execution.removeInternalBreakpoint(number);
+    watch();
+  };
+  watch();
+  return modules;
 }

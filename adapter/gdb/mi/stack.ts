@@ -1,5 +1,5 @@
 /** Stack frames and their variables (GDB manual, "GDB/MI Stack Manipulation"). */
-import type { GdbBackend } from '../backend';
+import type { MiPort } from '../backend';
 import { optInt, optString, reqString, tupleList, type MITuple } from '../miValues';
 
 export interface FrameInfo {
@@ -30,13 +30,19 @@ export function parseFrame(t: MITuple): FrameInfo {
 
 /** Frames `low..high` (inclusive) of a thread, innermost first. */
 export async function listFrames(
-  gdb: GdbBackend,
+  gdb: MiPort,
   threadId: number,
   low: number,
   high: number,
 ): Promise<FrameInfo[]> {
   const result = await gdb.mi(`-stack-list-frames --thread ${threadId} ${low} ${high}`);
   return tupleList(result, 'stack').map(parseFrame);
+}
+
+/** How many frames gdb unwinds for a thread (`-stack-info-depth`), counting at most `max`. */
+export async function stackDepth(gdb: MiPort, threadId: number, max: number): Promise<number> {
+  const result = await gdb.mi(`-stack-info-depth --thread ${threadId} ${max}`);
+  return Number.parseInt(reqString(result, 'depth'), 10);
 }
 
 export interface FrameVariable {
@@ -48,11 +54,7 @@ export interface FrameVariable {
 }
 
 /** Locals and arguments of a frame (`--simple-values`: aggregates without their contents). */
-export async function listVariables(
-  gdb: GdbBackend,
-  threadId: number,
-  level: number,
-): Promise<FrameVariable[]> {
+export async function listVariables(gdb: MiPort, threadId: number, level: number): Promise<FrameVariable[]> {
   const result = await gdb.mi(`-stack-list-variables --thread ${threadId} --frame ${level} --simple-values`);
   return tupleList(result, 'variables').map((v) => ({
     name: reqString(v, 'name'),

@@ -2,7 +2,7 @@
  * gdb variable objects (GDB manual, "GDB/MI Variable Objects"): the way to expand structs, unions,
  * arrays and pointers lazily. hvdbg creates them per stop and deletes them all on resume.
  */
-import type { GdbBackend } from '../backend';
+import type { MiPort } from '../backend';
 import { optString, quoteMI, reqString, tupleList, type MITuple } from '../miValues';
 
 export interface VarObject {
@@ -30,7 +30,7 @@ function parse(t: MITuple, expression: string): VarObject {
 
 /** Creates a variable object for `expression` evaluated in a frame. */
 export async function createVar(
-  gdb: GdbBackend,
+  gdb: MiPort,
   expression: string,
   threadId: number | undefined,
   level: number,
@@ -40,20 +40,20 @@ export async function createVar(
   return parse(result, expression);
 }
 
-export async function listChildren(gdb: GdbBackend, name: string): Promise<VarObject[]> {
+export async function listChildren(gdb: MiPort, name: string): Promise<VarObject[]> {
   const result = await gdb.mi(`-var-list-children --all-values ${quoteMI(name)}`);
   return tupleList(result, 'children').map((child) => parse(child, ''));
 }
 
 /** The expression that names this variable object from the frame's scope (for watch and data breakpoints). */
-export async function pathExpression(gdb: GdbBackend, name: string): Promise<string> {
+export async function pathExpression(gdb: MiPort, name: string): Promise<string> {
   return reqString(await gdb.mi(`-var-info-path-expression ${quoteMI(name)}`), 'path_expr');
 }
 
-export async function assignVar(gdb: GdbBackend, name: string, value: string): Promise<string> {
+export async function assignVar(gdb: MiPort, name: string, value: string): Promise<string> {
   return reqString(await gdb.mi(`-var-assign ${quoteMI(name)} ${quoteMI(value)}`), 'value');
 }
 
-export async function deleteVar(gdb: GdbBackend, name: string): Promise<void> {
+export async function deleteVar(gdb: MiPort, name: string): Promise<void> {
   await gdb.mi(`-var-delete ${quoteMI(name)}`);
 }

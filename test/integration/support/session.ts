@@ -11,17 +11,25 @@ import { repoRoot, type Lab } from '../../lab/lab';
 
 export const ADAPTER = join(repoRoot(), 'dist', 'adapter.js');
 
+const capabilities = new WeakMap<DebugClient, DebugProtocol.Capabilities>();
+
+/** What the adapter answered to `initialize` for a client of {@link startClient}. */
+export function capabilitiesOf(dc: DebugClient): DebugProtocol.Capabilities {
+  return capabilities.get(dc) ?? {};
+}
+
 export async function startClient(timeoutMs = 30000): Promise<DebugClient> {
   const dc = new DebugClient('node', ADAPTER, 'hvdbg');
   dc.defaultTimeout = timeoutMs;
   await dc.start();
-  await dc.initializeRequest({
+  const init = await dc.initializeRequest({
     adapterID: 'hvdbg',
     pathFormat: 'path',
     linesStartAt1: true,
     columnsStartAt1: true,
     supportsProgressReporting: true,
   });
+  capabilities.set(dc, init.body ?? {});
   return dc;
 }
 
