@@ -35,4 +35,21 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // The extension and the webview speak to the adapter only through its protocol module.
+    files: ['extension/**/*.ts', 'media/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '(^|/)adapter/(?!protocol/)',
+              message: 'extension/ and media/ import adapter code only from adapter/protocol/',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

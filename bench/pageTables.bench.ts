@@ -14,8 +14,8 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { DebugClient } from '@vscode/debugadapter-testsupport';
-import type { BodyOf } from '../adapter/dap/customRequests';
-import type { memoryMapRequest, translateRequest } from '../adapter/dap/pagingRequests';
+import type { BodyOf } from '../adapter/protocol/customRequests';
+import type { memoryMapRequest, translateRequest } from '../adapter/protocol/pagingRequests';
 import { bootLab } from '../test/lab/lab';
 import { attach, labAttachConfig, repl, startClient, stopAfter } from '../test/integration/support/session';
 import { median } from './support/rawGdb';

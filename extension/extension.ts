@@ -5,15 +5,15 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { HvdbgConfigurationProvider } from './configurationProvider';
-import { startTraceClient } from './traceClient';
+import { startTraceClient, traceReader } from './traceClient';
 import { registerExitViews } from './views';
 import { registerHypercallViews } from './views/hypercallsViews';
 import { StopsStore } from './views/pageTablesStore';
 import { registerPagingViews } from './views/pageTablesViews';
 
 export function activate(context: vscode.ExtensionContext): void {
-  startTraceClient(context);
-  registerExitViews(context);
+  const traces = startTraceClient(context);
+  registerExitViews(context, traceReader(traces));
   const stops = new StopsStore();
   context.subscriptions.push(stops);
   registerPagingViews(context, stops);

@@ -13,7 +13,41 @@ import {
   type LanguageClientOptions,
   type ServerOptions,
 } from 'vscode-languageclient/node';
-import { LANGUAGE_ID, SETTINGS_SECTION, type TraceSettings } from '../adapter/lsp/protocol';
+import type { ExitSnapshot } from '../adapter/protocol/customRequests';
+import {
+  LANGUAGE_ID,
+  SETTINGS_SECTION,
+  TRACE_SNAPSHOT_NOTIFICATION,
+  TRACE_STATISTICS_REQUEST,
+  type TraceSettings,
+  type TraceSnapshotParams,
+  type TraceStatisticsParams,
+} from '../adapter/protocol/traceServer';
+
+/** Reads a trace file's VM-exit statistics in the trace server's process (adapter/lsp/traceStatistics.ts). */
+export interface TraceReader {
+  statistics(path: string, progress: (snapshot: ExitSnapshot) => void): Promise<ExitSnapshot>;
+}
+
+/** The {@link TraceReader} over the language client: snapshots stream in as notifications. */
+export function traceReader(client: LanguageClient): TraceReader {
+  const listeners = new Map<string, (snapshot: ExitSnapshot) => void>();
+  client.onNotification(TRACE_SNAPSHOT_NOTIFICATION, (p: TraceSnapshotParams) =>
+    listeners.get(p.path)?.(p.snapshot),
+  );
+  return {
+    async statistics(path, progress) {
+      listeners.set(path, progress);
+      try {
+        if (!client.isRunning()) await client.start();
+        const params: TraceStatisticsParams = { path };
+        return await client.sendRequest<ExitSnapshot>(TRACE_STATISTICS_REQUEST, params);
+      } finally {
+        listeners.delete(path);
+      }
+    },
+  };
+}
 
 export function startTraceClient(context: vscode.ExtensionContext): LanguageClient {
   const module = path.join(context.extensionPath, 'dist', 'traceServer.js');

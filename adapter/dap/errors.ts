@@ -4,7 +4,7 @@
  * is, they say what to fix), the guest or stub (shown with context), or hvdbg itself (an internal error,
  * logged with its stack).
  */
-import { ConfigurationError } from './config';
+import { ConfigurationError } from '../protocol/config';
 import { GdbCommandError, GdbExitedError, GdbNotFoundError, GdbTimeoutError } from '../gdb/errors';
 import { StubUnreachableError } from '../debugger/connect';
 import { QemuLaunchError } from '../target/qemuLauncher';

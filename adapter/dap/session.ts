@@ -5,6 +5,7 @@
 import {
   ContinuedEvent,
   Event,
+  Response as DapResponse,
   InitializedEvent,
   DebugSession,
   ModuleEvent,
@@ -22,11 +23,13 @@ import { Debugger } from '../debugger/debugger';
 import type { StepKind } from '../gdb/mi/exec';
 import { parseStubAddress, type StubAddress } from '../target/address';
 import { launchQemu, type LaunchedQemu } from '../target/qemuLauncher';
-import { ConfigurationError, validateArguments, type CommonArguments } from './config';
-import { exitStatsUpdatedEvent, lastExitsEvent } from './customRequests';
+import { ConfigurationError, validateArguments, type CommonArguments } from '../protocol/config';
+import { exitStatsUpdatedEvent, lastExitsEvent } from '../protocol/customRequests';
 import { answerFailure, blameOf, ERROR_IDS, userMessage } from './errors';
 import { modulesBody } from '../kernel/dapModules';
 import { StaleReferenceError } from '../debugger/stale';
+import { UserInputError } from '../debugger/userInputError';
+import { checkRequestArguments } from './requestArguments';
 
 type Response = DebugProtocol.Response;
 
@@ -49,12 +52,58 @@ export class HvdbgSession extends DebugSession {
   private config: CommonArguments | undefined;
   private supportsProgress = false;
   private ended = false;
+  /** An attach or launch is under way or done: a second one is refused (one session, one guest). */
+  private starting = false;
+  private initialized = false;
+  private configured = false;
   private output: NodeJS.WritableStream | undefined;
 
   constructor() {
     super();
     this.setDebuggerLinesStartAt1(true);
     this.setDebuggerColumnsStartAt1(true);
+    // DebugSession shuts the adapter down on any 'error' event, and a message that is not JSON (or not
+    // a request) raises one: a client's malformed message would end the session. Only stream errors do.
+    this.removeAllListeners('error');
+    this.on('error', (event: DebugProtocol.Event) => {
+      const text = typeof event.body === 'string' ? event.body : '';
+      if (text.startsWith('Error handling data'))
+        this.log(`hvdbg: ignored a malformed DAP message (${text})\n`);
+      else this.shutdown();
+    });
+  }
+
+  /**
+   * Every request enters here: its arguments are checked (adapter/dap/requestArguments.ts) before any
+   * handler reads them, and a request without arguments gets `{}`. A message that is no request with a
+   * command is answered with an error instead of reaching DebugSession's dispatch.
+   */
+  protected override dispatchRequest(request: DebugProtocol.Request): void {
+    const raw = request as Partial<DebugProtocol.Request> | null;
+    if (typeof raw !== 'object' || raw === null || typeof raw.seq !== 'number') return;
+    const command = typeof raw.command === 'string' ? raw.command : String(raw.command);
+    const normalized: DebugProtocol.Request = { ...request, command, arguments: raw.arguments ?? {} };
+    try {
+      if (typeof raw.command !== 'string')
+        throw new UserInputError('Invalid request: "command" must be a string.');
+      checkRequestArguments(command, normalized.arguments);
+      if (command === 'initialize') {
+        if (this.initialized)
+          throw new UserInputError("'initialize' was already sent: it is the first request, once.");
+        this.initialized = true;
+      }
+    } catch (error) {
+      const answer = answerFailure(command, error, false, false);
+      const response = new DapResponse(normalized);
+      if (answer.kind === 'error')
+        this.sendErrorResponse(response, {
+          id: answer.id,
+          format: answer.message,
+          showUser: answer.showUser,
+        });
+      return;
+    }
+    super.dispatchRequest(normalized);
   }
 
   override start(inStream: NodeJS.ReadableStream, outStream: NodeJS.WritableStream): void {
@@ -73,7 +122,8 @@ export class HvdbgSession extends DebugSession {
     if (dbg === undefined) {
       this.sendErrorResponse(response, {
         id: ERROR_IDS.user,
-        format: `'${response.command}' needs a guest: hvdbg is not attached to one (attach or launch first)`,
+        // No braces: DebugSession reads `{name}` in a format as a variable to substitute.
+        format: `'${response.command.replace(/[{}]/g, '')}' needs a guest: hvdbg is not attached to one (attach or launch first)`,
         showUser: true,
       });
       return;
@@ -92,7 +142,14 @@ export class HvdbgSession extends DebugSession {
     afterResponse?: () => void,
     staleTolerant = STALE_TOLERANT.has(response.command),
   ): void {
-    work().then(
+    let pending: Promise<R['body'] | void>;
+    try {
+      pending = work();
+    } catch (error) {
+      // A handler that throws before its first await (a stale frame id) fails like any other.
+      pending = Promise.reject(error);
+    }
+    pending.then(
       (body) => {
         if (body !== undefined) response.body = body;
         // A step's response and its stop leave in one write: the client wakes once.
@@ -159,7 +216,7 @@ export class HvdbgSession extends DebugSession {
     response: DebugProtocol.AttachResponse,
     raw: DebugProtocol.AttachRequestArguments,
   ) {
-    this.runUnconnected(response, async () => {
+    this.startOnce(response, async () => {
       const args = validateArguments('attach', raw);
       const address = parseStubAddress(args.target);
       if ('error' in address)
@@ -172,7 +229,7 @@ export class HvdbgSession extends DebugSession {
     response: DebugProtocol.LaunchResponse,
     raw: DebugProtocol.LaunchRequestArguments,
   ) {
-    this.runUnconnected(response, async () => {
+    this.startOnce(response, async () => {
       const args = validateArguments('launch', raw);
       this.qemu = await launchQemu({
         path: args.qemu.path ?? 'qemu-system-x86_64',
@@ -194,8 +251,27 @@ export class HvdbgSession extends DebugSession {
     });
   }
 
+  /** Runs an attach or a launch, the only one of the session: another one, before or after, is refused. */
+  private startOnce(response: Response, work: () => Promise<void>): void {
+    this.runUnconnected(response, async () => {
+      if (this.starting) {
+        throw new UserInputError(
+          this.dbg === undefined
+            ? `An attach or launch is already under way; '${response.command}' was not started.`
+            : `hvdbg is already attached to a guest; one debug session debugs one guest ('${response.command}' refused).`,
+        );
+      }
+      this.starting = true;
+      try {
+        await work();
+      } catch (error) {
+        this.starting = false;
+        throw error;
+      }
+    });
+  }
+
   private async connect(args: CommonArguments, address: StubAddress): Promise<void> {
-    this.config = args;
     const progressId = 'hvdbg-connect';
     if (this.supportsProgress) this.sendEvent(new ProgressStartEvent(progressId, 'hvdbg', 'Starting gdb'));
     try {
@@ -207,6 +283,7 @@ export class HvdbgSession extends DebugSession {
         log: (message) => this.log(message),
       });
       this.dbg = new Debugger(connection, args);
+      this.config = args;
     } finally {
       if (this.supportsProgress) this.sendEvent(new ProgressEndEvent(progressId));
     }
@@ -235,6 +312,16 @@ export class HvdbgSession extends DebugSession {
   }
 
   protected override configurationDoneRequest(response: DebugProtocol.ConfigurationDoneResponse): void {
+    if (this.dbg === undefined || this.configured) {
+      // Before attach: "needs a guest"; a second time: the entry stop is reported once.
+      this.run(response, () =>
+        Promise.reject(
+          new UserInputError("'configurationDone' was already sent: the configuration ends once."),
+        ),
+      );
+      return;
+    }
+    this.configured = true;
     if (this.config?.stopOnAttach ?? true) {
       // The guest stopped when gdb connected; report it like any stop, after this response.
       let threadId = 0;
@@ -534,7 +621,7 @@ export class HvdbgSession extends DebugSession {
   }
 
   /**
-   * hvdbg's own requests (adapter/dap/customRequests.ts), routed to their service; and DAP's `modules`,
+   * hvdbg's own requests (adapter/protocol/customRequests.ts), routed to their service; and DAP's `modules`,
    * which DebugSession does not dispatch itself: the kernel's modules, an empty list without a kernel.
    */
   protected override customRequest(command: string, response: Response, args: unknown): void {
@@ -545,6 +632,13 @@ export class HvdbgSession extends DebugSession {
     const handler = this.dbg?.requests.get(command);
     if (handler !== undefined) {
       this.run(response, () => handler(args));
+      return;
+    }
+    if (command.startsWith('hvdbg/')) {
+      // Before attach: "needs a guest"; attached: a request this session has no service for.
+      this.run(response, () =>
+        Promise.reject(new UserInputError(`'${command}' is not a request this session answers.`)),
+      );
       return;
     }
     super.customRequest(command, response, args);

@@ -4,7 +4,7 @@
  * the stub. Any failure disposes gdb before it is reported: nothing is left running.
  */
 import { stat } from 'node:fs/promises';
-import { ConfigurationError, type CommonArguments } from '../dap/config';
+import { ConfigurationError, type CommonArguments } from '../protocol/config';
 import { GdbBackend } from '../gdb/backend';
 import { GdbCommandError, GdbTimeoutError } from '../gdb/errors';
 import { quoteMI } from '../gdb/miValues';

@@ -1,5 +1,5 @@
 /** The services of one connected session, wired together. The DAP session routes requests to these. */
-import type { CommonArguments } from '../dap/config';
+import type { CommonArguments } from '../protocol/config';
 import type { Connection } from './connect';
 import { BreakpointService } from './breakpoints';
 import { CompletionService } from './completions';
@@ -16,6 +16,7 @@ import { describeStubAddress } from '../target/address';
 import { createExitService, type ExitTraceService } from '../exits/session';
 import { wireHypercalls, type HypercallService } from '../hypercalls/session';
 import { wireKernel } from '../kernel/session';
+import { wireDiagnostics } from './diagnostics';
 import type { KernelModules } from '../kernel/dapModules';
 import { physicalMemoryFor } from './physical';
 import type { GuestPhysicalMemory } from '../target/physicalMemory';
@@ -78,6 +79,7 @@ export class Debugger {
     this.paging = createPagingService(this, args);
     this.hypercalls = wireHypercalls(this, args);
     this.kernelModules = connection.kernel === undefined ? undefined : wireKernel(this, connection.kernel);
+    wireDiagnostics(this);
   }
 
   /** Registers the handler of a custom DAP request. */

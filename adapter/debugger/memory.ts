@@ -9,14 +9,39 @@ import { disassemble, readMemory, writeMemory } from '../gdb/mi/data';
 import { disassembleAround } from './disassembly';
 import type { SourceResolver } from './sources';
 import type { GuestPhysicalMemory } from '../target/physicalMemory';
+import { UserInputError } from './userInputError';
 
 /** The prefix of a memory reference to guest-physical memory (`phys:0x1000`). */
 export const PHYSICAL_PREFIX = 'phys:';
 
+/**
+ * The most one `readMemory` answers (16 MiB): VS Code's memory view asks for pages; a count of 2^31
+ * would have gdb allocate and transfer 2 GiB while every other request waits.
+ */
+export const MAX_READ_BYTES = 16 * 2 ** 20;
+
+/** A memory reference plus an offset, as a 64-bit address; a reference that is no address is the client's. */
 export function parseAddress(reference: string, offset = 0): bigint {
   const trimmed = reference.trim();
-  if (!/^(0x[0-9a-fA-F]+|\d+)$/.test(trimmed)) throw new Error(`'${reference}' is not an address`);
+  if (!/^(0x[0-9a-fA-F]{1,16}|\d{1,20})$/.test(trimmed))
+    throw new UserInputError(`'${reference.slice(0, 80)}' is not a memory reference (0x-prefixed hex)`);
+  if (!Number.isSafeInteger(offset)) throw new UserInputError(`the offset ${offset} is not an integer`);
   return BigInt.asUintN(64, BigInt(trimmed) + BigInt(offset));
+}
+
+/**
+ * The most instructions one `disassemble` lists, and the farthest its `instructionOffset` reaches (VS Code
+ * asks for a few dozen around what is shown): gdb lists 15 bytes for each, within the request's time.
+ */
+export const MAX_DISASSEMBLE = 4096;
+
+function checkCount(count: number): void {
+  if (!Number.isSafeInteger(count) || count < 0)
+    throw new UserInputError(`readMemory: the count ${count} is not a byte count`);
+  if (count > MAX_READ_BYTES)
+    throw new UserInputError(
+      `readMemory: ${count} bytes is more than hvdbg reads at once (${MAX_READ_BYTES}); read in parts`,
+    );
 }
 
 export class MemoryService {
@@ -31,6 +56,7 @@ export class MemoryService {
     offset: number,
     count: number,
   ): Promise<DebugProtocol.ReadMemoryResponse['body']> {
+    checkCount(count);
     if (reference.startsWith(PHYSICAL_PREFIX)) return this.readPhysical(reference, offset, count);
     const address = parseAddress(reference, offset);
     const data =
@@ -66,6 +92,10 @@ export class MemoryService {
 
   async write(reference: string, offset: number, base64: string): Promise<number> {
     const data = Buffer.from(base64, 'base64');
+    if (data.length > MAX_READ_BYTES)
+      throw new UserInputError(
+        `writeMemory: ${data.length} bytes is more than hvdbg writes at once (${MAX_READ_BYTES})`,
+      );
     if (reference.startsWith(PHYSICAL_PREFIX)) {
       await this.physicalMemory().write(parseAddress(reference.slice(PHYSICAL_PREFIX.length), offset), data);
       return data.length;
@@ -76,6 +106,12 @@ export class MemoryService {
 
   /** The Disassembly view's rows (see adapter/debugger/disassembly.ts). */
   disassemble(args: DebugProtocol.DisassembleArguments): Promise<DebugProtocol.DisassembledInstruction[]> {
+    const offset = args.instructionOffset ?? 0;
+    if (args.instructionCount > MAX_DISASSEMBLE || Math.abs(offset) > MAX_DISASSEMBLE)
+      throw new UserInputError(
+        `disassemble: hvdbg lists at most ${MAX_DISASSEMBLE} instructions, at most ${MAX_DISASSEMBLE} away ` +
+          `from the reference (asked: ${args.instructionCount} at ${offset})`,
+      );
     return disassembleAround(
       (start, end) => disassemble(this.gdb, start, end),
       parseAddress(args.memoryReference, args.offset ?? 0),

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { basename, isAbsolute, relative, sep } from 'node:path';
 import { Source } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import type { CommonArguments } from '../dap/config';
+import type { CommonArguments } from '../protocol/config';
 
 export class SourceResolver {
   private readonly exists = new Map<string, boolean>();

@@ -4,7 +4,7 @@
  * keep the whole trace's.
  */
 import { EventEmitter } from 'node:events';
-import type { TraceSourceInfo } from '../dap/customRequests';
+import type { TraceSourceInfo } from '../protocol/customRequests';
 import { type MonitorOptions, TraceMonitor } from './monitor';
 import type { TraceSource } from './sources/types';
 

@@ -6,7 +6,7 @@
  *
  * Unlike `StatsBuilder`, statistics can be taken at any time (`stats()`) while the trace goes on.
  */
-import type { ExitTimeline } from '../dap/customRequests';
+import type { ExitTimeline } from '../protocol/customRequests';
 import { type AggregateOptions, Aggregator } from '../vmexits/aggregator';
 import { toBig } from '../vmexits/bytes';
 import { finishStats } from '../vmexits/finish';

@@ -3,7 +3,7 @@
  * character), then what perf does not show: the guest RIPs with most exits and where they are.
  */
 import { ExitsError } from './errors';
-import type { LastExitsBody, ResolvedSymbol } from '../dap/customRequests';
+import type { LastExitsBody, ResolvedSymbol } from '../protocol/customRequests';
 import type { KvmStats } from '../vmexits/kvm-stats';
 import { formatPerfKvmStat } from '../vmexits/format';
 import { describeSymbol } from './symbols';

@@ -1,6 +1,6 @@
-/** The custom DAP requests of adapter/dap/customRequests.ts, answered by the exits service. */
+/** The custom DAP requests of adapter/protocol/customRequests.ts, answered by the exits service. */
 import { ExitsError } from './errors';
-import { type BodyOf, exitStatsRequest, lastExitsRequest, openTraceRequest } from '../dap/customRequests';
+import { type BodyOf, exitStatsRequest, lastExitsRequest, openTraceRequest } from '../protocol/customRequests';
 import type { SelectedVcpu } from './command';
 import type { ExitTraceService } from './service';
 

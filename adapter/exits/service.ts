@@ -6,8 +6,8 @@
  */
 import { ExitsError } from './errors';
 import { EventEmitter } from 'node:events';
-import type { ExitTraceSetting } from '../dap/config';
-import type { ExitSnapshot, LastExitsBody, OpenTraceArguments } from '../dap/customRequests';
+import type { ExitTraceSetting } from '../protocol/config';
+import type { ExitSnapshot, LastExitsBody, OpenTraceArguments } from '../protocol/customRequests';
 import { TraceFeed } from './feed';
 import { formatExitReport } from './report';
 import { buildSnapshot, toLastExit, unresolvedRips } from './snapshot';

@@ -4,8 +4,8 @@
  * stop, everything released when gdb goes (every way a session ends).
  */
 import { ExitsError } from './errors';
-import { EXIT_REQUESTS } from '../dap/customRequests';
-import type { CommonArguments } from '../dap/config';
+import { EXIT_REQUESTS } from '../protocol/customRequests';
+import type { CommonArguments } from '../protocol/config';
 import type { Debugger } from '../debugger/debugger';
 import type { FrameRef } from '../debugger/frames';
 import { describeStubAddress } from '../target/address';

@@ -1,5 +1,5 @@
 /** A feed's state as the views receive it (`ExitSnapshot`): plain JSON, addresses as hex strings. */
-import type { ExitSnapshot, LastExit, ReasonRow, RipRow } from '../dap/customRequests';
+import type { ExitSnapshot, LastExit, ReasonRow, RipRow } from '../protocol/customRequests';
 import type { TraceFeed } from './feed';
 import type { ExitSlot } from './ring';
 import type { SymbolResolver } from './symbols';

@@ -7,7 +7,7 @@
  */
 import { existsSync } from 'node:fs';
 import { basename, isAbsolute, join, normalize } from 'node:path';
-import type { ResolvedSymbol } from '../dap/customRequests';
+import type { ResolvedSymbol } from '../protocol/customRequests';
 
 export interface SymbolResolver {
   /** The cached answer, or undefined (then `resolve` it). */

@@ -3,7 +3,7 @@
  * longer fits in `maxBuckets`, buckets double in width (pairs merge). `recent` keeps a sliding window of
  * the latest `maxBuckets` fixed-width buckets (a live stream: what happened in the last minute).
  */
-import type { ExitTimeline } from '../dap/customRequests';
+import type { ExitTimeline } from '../protocol/customRequests';
 
 export interface TimelineOptions {
   readonly mode: 'whole' | 'recent';

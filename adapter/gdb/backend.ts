@@ -43,6 +43,18 @@ export interface GdbBackendEvents {
  */
 export type MiPort = Pick<GdbBackend, 'mi'>;
 
+/**
+ * An MI command is one line: gdb would run what follows a newline as a command of its own (`-gdb-exit`).
+ * Arguments are quoted (quoteMI) or checked where requests enter; this catches what slipped through, as
+ * hvdbg's own bug, before gdb sees it.
+ */
+function oneLine(command: string): void {
+  if (/[\r\n]/.test(command))
+    throw new Error(
+      `an MI command with a line break was not sent to gdb: ${JSON.stringify(command.slice(0, 200))}`,
+    );
+}
+
 export class GdbBackend extends EventEmitter<GdbBackendEvents> {
   private readonly gdb: GdbJs;
   private readonly exitedPromise: Promise<never>;
@@ -124,6 +136,7 @@ export class GdbBackend extends EventEmitter<GdbBackendEvents> {
   /** Sends one MI command (e.g. `-thread-info`); resolves with the `^done`/`^running` result tuple. */
   async mi(command: string, timeoutMs?: number): Promise<MITuple> {
     if (this.exitDetail !== undefined) throw new GdbExitedError(this.exitDetail);
+    oneLine(command);
     this.lastActivity = Date.now();
     const pending = this.gdb.execMI(command).then(
       (data) => data as MITuple,
@@ -154,6 +167,7 @@ export class GdbBackend extends EventEmitter<GdbBackendEvents> {
    */
   async execute(command: string, timeoutMs = 10000): Promise<void> {
     if (this.exitDetail !== undefined) throw new GdbExitedError(this.exitDetail);
+    oneLine(command);
     this.lastActivity = Date.now();
     const token = String(this.nextToken++);
     let timer: NodeJS.Timeout | undefined;

@@ -78,5 +78,5 @@ export function stringList(tuple: MITuple, key: string): string[] {
 
 /** Quotes a value for an MI command line argument (C string syntax). */
 export function quoteMI(text: string): string {
-  return `"${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
+  return `"${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n').replace(/\r/g, '\\r')}"`;
 }

@@ -1,8 +1,8 @@
 /**
- * A decoded hypercall as the wire shape of `hvdbg/hypercall` (adapter/dap/hypercallRequests.ts), as text
+ * A decoded hypercall as the wire shape of `hvdbg/hypercall` (adapter/protocol/hypercallRequests.ts), as text
  * for the Debug Console (`hv hypercall`) and as rows for the Variables view's Hypercall scope.
  */
-import type { HypercallInfo, HypercallResultInfo, VmExitInfo } from '../dap/hypercallRequests';
+import type { HypercallInfo, HypercallResultInfo, VmExitInfo } from '../protocol/hypercallRequests';
 import { ABI_INFO } from './catalogue';
 import type { KnownHypercall, UnknownHypercall } from './describe';
 import { hex } from './registers';

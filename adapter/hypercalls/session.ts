@@ -3,12 +3,14 @@
  * instruction at RIP, read from live memory) or KVM is handling (hypervisor side: a frame of
  * `kvm_emulate_hypercall`, the guest's registers from `vcpu->arch.regs`), and the VM exit being handled
  * (a frame of KVM's exit handling). Shown as the Hypercall and VM Exit scopes, `hv hypercall`, `hv exit`,
- * `hv break hypercall`, and the custom requests of adapter/dap/hypercallRequests.ts.
+ * `hv break hypercall`, and the custom requests of adapter/protocol/hypercallRequests.ts.
  */
+import { KVM_HYPERCALLS } from './kvm';
 import { open } from 'node:fs/promises';
-import type { CommonArguments } from '../dap/config';
+import type { CommonArguments } from '../protocol/config';
 import {
   HYPERCALL_REQUESTS,
+  hypercallCatalogueRequest,
   hypercallRequest,
   hypercallSitesRequest,
   setHypercallBreakpointsRequest,
@@ -18,7 +20,7 @@ import {
   type HypercallInfo,
   type HypercallSitesBody,
   type VmExitBody,
-} from '../dap/hypercallRequests';
+} from '../protocol/hypercallRequests';
 import type { Debugger } from '../debugger/debugger';
 import type { FrameRef } from '../debugger/frames';
 import type { ProvidedVariable } from '../debugger/variables';
@@ -495,6 +497,15 @@ export class HypercallService {
   async handle(command: string, rawArgs: unknown): Promise<object> {
     const args = record(rawArgs);
     switch (command) {
+      case hypercallCatalogueRequest.command:
+        return {
+          abi: 'kvm',
+          entries: KVM_HYPERCALLS.map((e) => ({
+            name: e.name,
+            number: e.number,
+            description: e.description,
+          })),
+        };
       case hypercallRequest.command: {
         const threadId = optionalNumber(args, 'threadId') ?? (await this.dbg.threads.currentId());
         const frameId = optionalNumber(args, 'frameId');

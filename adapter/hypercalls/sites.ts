@@ -9,8 +9,8 @@
  * confirmed by a linear sweep (adapter/hypercalls/scan.ts) from the start of the function holding them,
  * which rejects byte patterns inside other instructions.
  */
-import type { HypercallSiteGroup, HypercallSiteInfo } from '../dap/hypercallRequests';
-import type { ResolvedSymbol } from '../dap/customRequests';
+import type { HypercallSiteGroup, HypercallSiteInfo } from '../protocol/hypercallRequests';
+import type { ResolvedSymbol } from '../protocol/customRequests';
 import { decodeHypercallInstruction } from './decode';
 import { hex } from './registers';
 import { findHypercallSites } from './scan';

@@ -8,7 +8,7 @@
  * KVM read it for this exit). Reason names: adapter/vmexits (AMD APM Vol. 2 App. C, Intel SDM Vol. 3C
  * App. C).
  */
-import type { VmExitInfo } from '../dap/hypercallRequests';
+import type { VmExitInfo } from '../protocol/hypercallRequests';
 import { describeExitInfo } from '../lsp/describeInfo';
 import { decodeExitInfo } from '../vmexits/decode';
 import { exitReason } from '../vmexits/reasons';

@@ -5,7 +5,7 @@
  * (arch/x86/kernel/paravirt.c) and under KVM, Xen, VMware or Hyper-V with their replacements
  * (kvm_guest_init, xen_start_kernel, vmware_paravirt_ops_setup, hv_init_spinlocks, ...).
  */
-import type { ParavirtBody, ParavirtKind, ParavirtSlot } from '../dap/kernelRequests';
+import type { ParavirtBody, ParavirtKind, ParavirtSlot } from '../protocol/kernelRequests';
 import { hex, parseAddress, parseCString, type KernelTarget } from './target';
 
 /** paravirt.c's defaults that are neither named native_* nor a hypervisor's. */

@@ -5,8 +5,8 @@
  * {@link attachKernel} once gdb is connected and the guest stopped, before any breakpoint is inserted.
  */
 import { basename } from 'node:path';
-import type { CommonArguments } from '../dap/config';
-import type { KernelModuleInfo, ModulesBody, ParavirtBody } from '../dap/kernelRequests';
+import type { CommonArguments } from '../protocol/config';
+import type { KernelModuleInfo, ModulesBody, ParavirtBody } from '../protocol/kernelRequests';
 import type { GdbBackend } from '../gdb/backend';
 import { deleteBreakpoints, insertBreakpoint } from '../gdb/mi/breakpoints';
 import { readMemory } from '../gdb/mi/data';

@@ -5,7 +5,7 @@
  * the guest continues without a visible stop), and a KASLR slide looked for again at each stop while it
  * is unknown (attached before the kernel ran).
  */
-import { modulesRequest, paravirtRequest, type ModulesBody } from '../dap/kernelRequests';
+import { modulesRequest, paravirtRequest, type ModulesBody } from '../protocol/kernelRequests';
 import type { Debugger } from '../debugger/debugger';
 import { KernelModules } from './dapModules';
 import { formatParavirt } from './pvops';

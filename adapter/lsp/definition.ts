@@ -8,7 +8,7 @@ import { pathToFileURL } from 'node:url';
 import type { Location, LocationLink, Range } from 'vscode-languageserver';
 import type { Addr2Line } from './addr2line';
 import { guestRip, type LineEvent } from './lineEvent';
-import type { TraceSettings } from './protocol';
+import type { TraceSettings } from '../protocol/traceServer';
 import { mapSourcePath } from './sourceMap';
 
 export async function definition(

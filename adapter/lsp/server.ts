@@ -19,8 +19,9 @@ import { foldingRanges } from './folding';
 import { hoverFor } from './hover';
 import { eventAt, type LineEvent } from './lineEvent';
 import { outline } from './outline';
-import { DEFAULT_SETTINGS, readTraceSettings, type TraceSettings } from './protocol';
+import { DEFAULT_SETTINGS, readTraceSettings, type TraceSettings } from '../protocol/traceServer';
 import { AnalysisScheduler } from './scheduler';
+import { registerTraceStatistics } from './traceStatistics';
 import { DEFAULT_LIMITS, type AnalysisLimits, type TraceIndex } from './traceIndex';
 
 export interface TraceServerOptions {
@@ -134,6 +135,7 @@ export function startTraceServer(connection: Connection, options: TraceServerOpt
     }),
   );
 
+  registerTraceStatistics(connection);
   documents.listen(connection);
   return { scheduler, settings: () => settings, dispose: () => scheduler.dispose() };
 }

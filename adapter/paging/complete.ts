@@ -1,6 +1,6 @@
 /** Completion of `hv pt` filters and `hv translate` options: the words, and the roots there are. */
 import { startingWith, type WordCompletion } from '../debugger/hvCompletions';
-import type { PagingRootInfo } from '../dap/pagingRequests';
+import type { PagingRootInfo } from '../protocol/pagingRequests';
 
 /** The page-table roots of this stop (empty when they cannot be read, e.g. while the guest runs). */
 export type RootLister = () => Promise<readonly PagingRootInfo[]>;

@@ -3,7 +3,7 @@
  * filtered by virtual range and permission, with writable+executable and user-accessible kernel
  * (upper-half) ranges flagged.
  */
-import type { MemoryMapRange } from '../dap/pagingRequests';
+import type { MemoryMapRange } from '../protocol/pagingRequests';
 import { upperHalfStart } from '../x86/paging/canonical';
 import type { PhysicalMemory } from '../x86/paging/memory';
 import { pagingModeOf } from '../x86/paging/mode';

@@ -4,7 +4,7 @@
  * from an EPTP, SDM Vol. 3C "EPT Translation Mechanism") and the guest CR3 behind it, whose tables are
  * guest-physical (L2) addresses translated through the nested table.
  */
-import type { PagingRootInfo } from '../dap/pagingRequests';
+import type { PagingRootInfo } from '../protocol/pagingRequests';
 import type { KvmVcpu } from '../kvm/guests';
 import { canonicalize } from '../x86/paging/canonical';
 import { decodeEntry } from '../x86/paging/entries';

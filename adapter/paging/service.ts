@@ -1,15 +1,15 @@
 /**
  * The page-table service: roots, lazy table entries, memory map and translation for the custom
- * requests of adapter/dap/pagingRequests.ts and the `hv pt` / `hv translate` console commands. It
+ * requests of adapter/protocol/pagingRequests.ts and the `hv pt` / `hv translate` console commands. It
  * reads through small interfaces (the vCPUs' registers, physical memory, KVM's guests) so that it runs
  * on memory images in unit tests and on the live session in the adapter.
  */
-import type { BodyOf } from '../dap/customRequests';
+import type { BodyOf } from '../protocol/customRequests';
 import type {
   memoryMapRequest,
   pageTableChildrenRequest,
   pageTableRootsRequest,
-} from '../dap/pagingRequests';
+} from '../protocol/pagingRequests';
 import type { KvmGuests } from '../kvm/guests';
 import type { PhysicalMemory } from '../x86/paging/memory';
 import { parseHex } from './format';

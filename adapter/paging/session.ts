@@ -1,16 +1,16 @@
 /**
  * The page-table service wired into a connected session: the vCPUs' CR0/CR3/CR4/EFER through the
  * register service, physical memory through the session's stub link (`dbg.physical`), KVM's guests
- * through gdb expressions, the custom requests of adapter/dap/pagingRequests.ts and `hv pt` /
+ * through gdb expressions, the custom requests of adapter/protocol/pagingRequests.ts and `hv pt` /
  * `hv translate` in the Debug Console.
  */
-import type { CommonArguments } from '../dap/config';
+import type { CommonArguments } from '../protocol/config';
 import {
   memoryMapRequest,
   pageTableChildrenRequest,
   pageTableRootsRequest,
   translateRequest,
-} from '../dap/pagingRequests';
+} from '../protocol/pagingRequests';
 import type { Debugger } from '../debugger/debugger';
 import { vcpuName } from '../debugger/threads';
 import { evaluate } from '../gdb/mi/data';

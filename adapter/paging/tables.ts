@@ -1,5 +1,5 @@
 /** The entries of one page table, for the lazy Page Tables tree (`hvdbg/pageTableChildren`). */
-import type { PageTableEntryInfo } from '../dap/pagingRequests';
+import type { PageTableEntryInfo } from '../protocol/pagingRequests';
 import { describeMemoryError, readEntry, type PhysicalMemory } from '../x86/paging/memory';
 import {
   decodeFor,

@@ -4,8 +4,8 @@
  * every guest table address is itself translated through the nested page table, then the final
  * guest-physical address.
  */
-import type { BodyOf } from '../dap/customRequests';
-import type { TranslationStepInfo, translateRequest } from '../dap/pagingRequests';
+import type { BodyOf } from '../protocol/customRequests';
+import type { TranslationStepInfo, translateRequest } from '../protocol/pagingRequests';
 import { entryFlags, eptFlags, hex } from './format';
 import { NestedPhysicalMemory } from './memories';
 import type { PagingRoot } from './roots';

@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { ExitTraceService } from '../../adapter/exits/service';
 import { noSymbols } from '../../adapter/exits/symbols';
-import type { ExitSnapshot } from '../../adapter/dap/customRequests';
+import type { ExitSnapshot } from '../../adapter/protocol/customRequests';
 import { generateTrace } from '../vmexits/gen-trace';
 
 interface Row {

@@ -1,5 +1,5 @@
 /** What the chart webview draws, from the statistics. No `vscode` import (unit-tested in plain Node). */
-import type { ExitSnapshot } from '../../adapter/dap/customRequests';
+import type { ExitSnapshot } from '../../adapter/protocol/customRequests';
 import type { ChartData } from './chartProtocol';
 import { count } from './format';
 

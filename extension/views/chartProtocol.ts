@@ -2,7 +2,7 @@
  * Messages between the extension and the VM Exits chart webview (media/exitsChart.ts). Types only, no
  * `vscode` import: the webview's browser bundle imports this file too.
  */
-import type { ExitTimeline } from '../../adapter/dap/customRequests';
+import type { ExitTimeline } from '../../adapter/protocol/customRequests';
 
 export interface ChartReason {
   readonly name: string;

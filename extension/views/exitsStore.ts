@@ -4,7 +4,7 @@
  * the latest stop. An entry lives as long as its session: it is dropped when the session ends.
  */
 import * as vscode from 'vscode';
-import type { ExitSnapshot, LastExitsBody } from '../../adapter/dap/customRequests';
+import type { ExitSnapshot, LastExitsBody } from '../../adapter/protocol/customRequests';
 
 export interface ExitsEntry {
   /** The debug session's id, or `file:<path>` for a trace opened without a session. */

@@ -1,5 +1,5 @@
 /** Numbers as the VM Exits views print them. No `vscode` import (unit-tested in plain Node). */
-import type { ResolvedSymbol } from '../../adapter/dap/customRequests';
+import type { ResolvedSymbol } from '../../adapter/protocol/customRequests';
 
 export function count(n: number): string {
   return n.toLocaleString('en-US');

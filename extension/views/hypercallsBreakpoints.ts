@@ -9,7 +9,7 @@ import {
   type HypercallBreakpoint,
   type HypercallBreakpointResult,
   setHypercallBreakpointsRequest,
-} from '../../adapter/dap/hypercallRequests';
+} from '../../adapter/protocol/hypercallRequests';
 import { sendRequest } from './index';
 import { errorText, type StopsStore } from './pageTablesStore';
 

@@ -1,15 +1,15 @@
 /**
  * How the Hypercalls and Hypercall Sites views print the adapter's answers
- * (adapter/dap/hypercallRequests.ts). No `vscode` import (unit-tested in
+ * (adapter/protocol/hypercallRequests.ts). No `vscode` import (unit-tested in
  * plain Node): strings and grouping only; decoding is the adapter's.
  */
-import type { ResolvedSymbol } from '../../adapter/dap/customRequests';
+import type { ResolvedSymbol } from '../../adapter/protocol/customRequests';
 import type {
   HypercallArgumentInfo,
   HypercallInfo,
   HypercallSiteInfo,
   VmExitInfo,
-} from '../../adapter/dap/hypercallRequests';
+} from '../../adapter/protocol/hypercallRequests';
 
 /** The call's row: `KVM_HC_SCHED_YIELD`, `KVM · nr 0xb (rax) · guest side: vmmcall at 0xffffffff81…`. */
 export function hypercallText(call: HypercallInfo): { label: string; description: string } {

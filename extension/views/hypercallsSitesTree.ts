@@ -11,7 +11,7 @@ import {
   type HypercallSiteInfo,
   hypercallSitesRequest,
   type HypercallSitesBody,
-} from '../../adapter/dap/hypercallRequests';
+} from '../../adapter/protocol/hypercallRequests';
 import { OPEN_LOCATION_COMMAND } from './exitsTree';
 import { siteText, symbolText } from './hypercallsFormat';
 import { sendRequest } from './index';

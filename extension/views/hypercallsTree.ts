@@ -12,7 +12,7 @@ import {
   type HypercallInfo,
   vmExitRequest,
   type VmExitBody,
-} from '../../adapter/dap/hypercallRequests';
+} from '../../adapter/protocol/hypercallRequests';
 import type { HypercallBreakpointRow, HypercallBreakpoints } from './hypercallsBreakpoints';
 import { argumentText, hypercallText, resultText, vmExitText } from './hypercallsFormat';
 import { sendRequest } from './index';

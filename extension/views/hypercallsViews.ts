@@ -1,11 +1,12 @@
 /**
  * The hypercall views of Run and Debug (issue 4): Hypercalls (the call at the stop, the VM exit being
  * handled, hypercall breakpoints), Hypercall Sites (with one-click breakpoints) and Paravirt (pv_ops).
- * Each reads the stopped session through the adapter's custom requests (adapter/dap/hypercallRequests.ts,
- * adapter/dap/kernelRequests.ts).
+ * Each reads the stopped session through the adapter's custom requests (adapter/protocol/hypercallRequests.ts,
+ * adapter/protocol/kernelRequests.ts).
  */
 import * as vscode from 'vscode';
-import { KVM_HYPERCALLS } from '../../adapter/hypercalls/kvm';
+import { hypercallCatalogueRequest } from '../../adapter/protocol/hypercallRequests';
+import { sendRequest } from './index';
 import { HypercallBreakpoints } from './hypercallsBreakpoints';
 import { parseHypercallCall, siteBreakpointName } from './hypercallsFormat';
 import { type SiteNode, HypercallSitesTreeProvider } from './hypercallsSitesTree';
@@ -74,12 +75,17 @@ export function registerHypercallViews(context: vscode.ExtensionContext, stops: 
   );
 }
 
-/** A KVM hypercall from the catalogue, or a name or number typed in the box. */
+/** A hypercall from the session's catalogue (`hvdbg/hypercallCatalogue`), or a name or number typed in the box. */
 async function pickHypercall(): Promise<string | number | undefined> {
+  const session = vscode.debug.activeDebugSession;
+  const entries =
+    session?.type === 'hvdbg'
+      ? (await sendRequest(session, hypercallCatalogueRequest, {}).catch(() => undefined))?.entries
+      : undefined;
   const quickPick = vscode.window.createQuickPick<vscode.QuickPickItem>();
   quickPick.title = 'Stop when KVM handles hypercall…';
   quickPick.placeholder = 'A KVM_HC_* name, or a number (11, 0xb)';
-  const catalogue = KVM_HYPERCALLS.map((e) => ({
+  const catalogue = (entries ?? []).map((e) => ({
     label: e.name,
     description: `nr ${e.number}`,
     detail: e.description,

@@ -1,8 +1,9 @@
 /**
  * The VM Exits views: the tree in Run and Debug, the chart webview, "hvdbg: Open KVM trace…". State is
  * kept per debug session (fed by the adapter's `hvdbg/exitStatsUpdated` and `hvdbg/lastExits` events)
- * and dropped when the session ends; a trace opened without an hvdbg session is read in this process by
- * the same ExitTraceService the adapter runs (no symbols then: there is no gdb to ask).
+ * and dropped when the session ends; a trace opened without an hvdbg session is read by the trace
+ * language server's process (`hvdbg/traceStatistics`), never in the extension host (no symbols then:
+ * there is no gdb to ask).
  */
 import * as vscode from 'vscode';
 import {
@@ -14,9 +15,8 @@ import {
   type LastExitsBody,
   lastExitsEvent,
   openTraceRequest,
-} from '../../adapter/dap/customRequests';
-import { ExitTraceService } from '../../adapter/exits/service';
-import { noSymbols } from '../../adapter/exits/symbols';
+} from '../../adapter/protocol/customRequests';
+import type { TraceReader } from '../traceClient';
 import { ExitsChartPanel } from './exitsChart';
 import { ExitsStore } from './exitsStore';
 import { ExitsTreeProvider, OPEN_LOCATION_COMMAND } from './exitsTree';
@@ -36,7 +36,7 @@ export async function sendRequest<R extends CustomRequest<unknown, unknown>>(
   return (await session.customRequest(request.command, args)) as BodyOf<R>;
 }
 
-export function registerExitViews(context: vscode.ExtensionContext): void {
+export function registerExitViews(context: vscode.ExtensionContext, traces: TraceReader): void {
   const store = new ExitsStore();
   const tree = new ExitsTreeProvider(store);
   const view = vscode.window.createTreeView(VIEW_ID, { treeDataProvider: tree, showCollapseAll: true });
@@ -75,7 +75,7 @@ export function registerExitViews(context: vscode.ExtensionContext): void {
     vscode.debug.onDidTerminateDebugSession((session) => store.remove(session.id)),
     vscode.debug.onDidChangeActiveDebugSession(() => store.refresh()),
     vscode.commands.registerCommand(OPEN_TRACE_COMMAND, (arg?: string | vscode.Uri) =>
-      openTrace(store, arg).then(
+      openTrace(store, traces, arg).then(
         () => vscode.commands.executeCommand(`${VIEW_ID}.focus`),
         (error: unknown) =>
           vscode.window.showErrorMessage(
@@ -98,7 +98,11 @@ export function registerExitViews(context: vscode.ExtensionContext): void {
  * Loads a trace into the views: through the active hvdbg session (its symbols resolve the RIPs), or,
  * without one, read here.
  */
-async function openTrace(store: ExitsStore, arg: string | vscode.Uri | undefined): Promise<void> {
+async function openTrace(
+  store: ExitsStore,
+  traces: TraceReader,
+  arg: string | vscode.Uri | undefined,
+): Promise<void> {
   let path = typeof arg === 'string' ? arg : arg?.fsPath;
   if (path === undefined) {
     const picked = await vscode.window.showOpenDialog({
@@ -117,11 +121,8 @@ async function openTrace(store: ExitsStore, arg: string | vscode.Uri | undefined
   }
   const key = `file:${path}`;
   store.remove(key);
-  const service = new ExitTraceService({ symbols: noSymbols });
-  store.entry(key).resources.push({ dispose: () => service.dispose() });
-  service.on('snapshot', (snapshot) => store.setSnapshot(key, snapshot));
   try {
-    await service.open({ path });
+    store.setSnapshot(key, await traces.statistics(path, (snapshot) => store.setSnapshot(key, snapshot)));
   } catch (error) {
     store.remove(key);
     throw error;

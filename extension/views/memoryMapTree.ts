@@ -6,7 +6,7 @@
  * A full walk costs tens of milliseconds: it is read when the view is visible, once per stop.
  */
 import * as vscode from 'vscode';
-import { type MemoryMapRange, memoryMapRequest } from '../../adapter/dap/pagingRequests';
+import { type MemoryMapRange, memoryMapRequest } from '../../adapter/protocol/pagingRequests';
 import { count, duration } from './format';
 import { sendRequest } from './index';
 import { filterText, type MemoryMapFilter, rangeText } from './pageTablesFormat';

@@ -1,6 +1,6 @@
 /**
  * How the Page Tables, Memory Map and Translate views print the adapter's answers
- * (adapter/dap/pagingRequests.ts). No `vscode` import (unit-tested in plain Node): strings only, the
+ * (adapter/protocol/pagingRequests.ts). No `vscode` import (unit-tested in plain Node): strings only, the
  * decoding itself is the adapter's.
  */
 import type {
@@ -8,7 +8,7 @@ import type {
   PageTableEntryInfo,
   PagingRootInfo,
   TranslationStepInfo,
-} from '../../adapter/dap/pagingRequests';
+} from '../../adapter/protocol/pagingRequests';
 
 const UNITS = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB'] as const;
 

@@ -10,7 +10,7 @@ import {
   type PagingRootInfo,
   pageTableChildrenRequest,
   pageTableRootsRequest,
-} from '../../adapter/dap/pagingRequests';
+} from '../../adapter/protocol/pagingRequests';
 import { sendRequest } from './index';
 import { entryText, entryTooltip, rootText } from './pageTablesFormat';
 import { errorText, type StopsStore } from './pageTablesStore';

@@ -1,7 +1,7 @@
 /**
  * The paging views of Run and Debug (issue 3): Page Tables, Memory Map, and the "Translate address"
  * command (palette, Variables view context menu, a root's context menu). All three read the stopped
- * session through the adapter's custom requests (adapter/dap/pagingRequests.ts); the walking and the
+ * session through the adapter's custom requests (adapter/protocol/pagingRequests.ts); the walking and the
  * decoding are the adapter's.
  */
 import * as vscode from 'vscode';

@@ -1,8 +1,8 @@
 /**
- * How the Paravirt view prints `pv_ops` (adapter/dap/kernelRequests.ts). No `vscode` import (unit-tested in
+ * How the Paravirt view prints `pv_ops` (adapter/protocol/kernelRequests.ts). No `vscode` import (unit-tested in
  * plain Node); the classification (native / paravirtualized) is the adapter's.
  */
-import type { ParavirtKind, ParavirtSlot } from '../../adapter/dap/kernelRequests';
+import type { ParavirtKind, ParavirtSlot } from '../../adapter/protocol/kernelRequests';
 
 /** The slot group (`cpu`, `irq`, `mmu`, `lock`) of `mmu.write_cr3`; `other` without a dot. */
 export function slotGroup(slot: string): string {

@@ -6,7 +6,7 @@
  * early in boot).
  */
 import * as vscode from 'vscode';
-import { type ParavirtBody, paravirtRequest, type ParavirtSlot } from '../../adapter/dap/kernelRequests';
+import { type ParavirtBody, paravirtRequest, type ParavirtSlot } from '../../adapter/protocol/kernelRequests';
 import { sendRequest } from './index';
 import type { StopsStore } from './pageTablesStore';
 import { SessionOnceTree, type Summary } from './sessionOnceTree';

@@ -5,7 +5,7 @@
  * adapter's readMemory serves). The walk is also written to the "hvdbg: Translations" output channel.
  */
 import * as vscode from 'vscode';
-import { translateRequest } from '../../adapter/dap/pagingRequests';
+import { translateRequest } from '../../adapter/protocol/pagingRequests';
 import { sendRequest } from './index';
 import {
   addressOfVariable,

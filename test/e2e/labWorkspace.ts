@@ -21,7 +21,7 @@ function moduleSymbols(lab: Lab, file: string, module: string, text: bigint): Re
   return { path: file, address: hex(text), ...(Object.keys(sections).length > 0 ? { sections } : {}) };
 }
 
-/** The `attach` configuration for the lab guest (hvdbg's schema: adapter/dap/config.ts). */
+/** The `attach` configuration for the lab guest (hvdbg's schema: adapter/protocol/config.ts). */
 export function labLaunchConfig(lab: Lab): Record<string, unknown> {
   const manifest = lab.manifest;
   const symbolFiles: Record<string, unknown>[] = [];

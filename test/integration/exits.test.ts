@@ -18,7 +18,7 @@ import {
   exitStatsUpdatedEvent,
   type LastExitsBody,
   lastExitsEvent,
-} from '../../adapter/dap/customRequests';
+} from '../../adapter/protocol/customRequests';
 import { bootLab, type Lab } from '../lab/lab';
 import { attach, labAttachConfig, repl, request, startClient, stopAfter } from './support/session';
 

@@ -16,7 +16,7 @@ import type {
   HypercallSitesBody,
   SetHypercallBreakpointsBody,
   VmExitBody,
-} from '../../adapter/dap/hypercallRequests';
+} from '../../adapter/protocol/hypercallRequests';
 import { bootLab, type Lab } from '../lab/lab';
 import { attach, labAttachConfig, repl, request, startClient, stopAfter, topFrame } from './support/session';
 

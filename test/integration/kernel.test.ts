@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import type { ModulesBody, ParavirtBody } from '../../adapter/dap/kernelRequests';
+import type { ModulesBody, ParavirtBody } from '../../adapter/protocol/kernelRequests';
 import { bootLab, type Lab } from '../lab/lab';
 import { attach, repl, request, startClient, stopAfter, topFrame } from './support/session';
 

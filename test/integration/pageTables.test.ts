@@ -9,12 +9,12 @@ import { after, before, describe, test } from 'node:test';
 import type { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { bootLab, type Lab } from '../lab/lab';
-import type { BodyOf } from '../../adapter/dap/customRequests';
+import type { BodyOf } from '../../adapter/protocol/customRequests';
 import type {
   memoryMapRequest,
   pageTableRootsRequest,
   translateRequest,
-} from '../../adapter/dap/pagingRequests';
+} from '../../adapter/protocol/pagingRequests';
 import { attach, labAttachConfig, repl, request, startClient, stopAfter, topFrame } from './support/session';
 
 type MapBody = BodyOf<typeof memoryMapRequest> & { ranges: { entryFlags?: string }[] };

@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import type { HypercallSitesBody } from '../../adapter/dap/hypercallRequests';
+import type { HypercallSitesBody } from '../../adapter/protocol/hypercallRequests';
 import {
   bootNestedLab,
   parseHypercallLoop,

@@ -1,5 +1,5 @@
 /** What every trace source gives its reader: bytes as they come, its state, its end. */
-import type { TraceSourceKind } from '../../dap/customRequests';
+import type { TraceSourceKind } from '../../protocol/customRequests';
 
 export interface SourceSink {
   /** Trace bytes (any chunking; lines may span chunks). */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ConfigurationError, validateArguments } from '../../../adapter/dap/config';
+import { ConfigurationError, validateArguments } from '../../../adapter/protocol/config';
 
 test('a minimal attach configuration is valid', () => {
   assert.equal(validateArguments('attach', { target: 'localhost:1234' }).target, 'localhost:1234');

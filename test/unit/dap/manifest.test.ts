@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { debuggerContribution } from '../../../adapter/dap/manifest';
+import { debuggerContribution } from '../../../adapter/protocol/manifest';
 import { repoRoot } from '../../lab/lab';
 
-test("package.json's debugger contribution is the one generated from adapter/dap/config.ts", () => {
+test("package.json's debugger contribution is the one generated from adapter/protocol/config.ts", () => {
   const manifest = JSON.parse(readFileSync(join(repoRoot(), 'package.json'), 'utf8')) as {
     contributes: { debuggers: unknown[] };
   };

@@ -11,7 +11,7 @@ import { completeExits } from '../../../adapter/exits/complete';
 import { completeKvmHypercall, hypercallCommands } from '../../../adapter/hypercalls/console';
 import type { HypercallService } from '../../../adapter/hypercalls/session';
 import { resolveKvmCall } from '../../../adapter/hypercalls/kvmHandler';
-import type { PagingRootInfo } from '../../../adapter/dap/pagingRequests';
+import type { PagingRootInfo } from '../../../adapter/protocol/pagingRequests';
 import { completePageTableFilter, completeTranslateOption } from '../../../adapter/paging/complete';
 
 /** The line a client gets by applying the item's edit. */

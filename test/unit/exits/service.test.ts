@@ -8,7 +8,7 @@ import { blameOf, userMessage } from '../../../adapter/dap/errors';
 import { handleExitRequest } from '../../../adapter/exits/requests';
 import { ExitTraceService } from '../../../adapter/exits/service';
 import { noSymbols, type SymbolResolver } from '../../../adapter/exits/symbols';
-import type { ExitSnapshot, LastExitsBody } from '../../../adapter/dap/customRequests';
+import type { ExitSnapshot, LastExitsBody } from '../../../adapter/protocol/customRequests';
 import { FIXTURES } from '../vmexits/fixtures';
 import { entryLine, exitLine, pairs, tempDir } from './support';
 

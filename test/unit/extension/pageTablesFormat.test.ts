@@ -1,7 +1,7 @@
 /** The paging views' pure parts (no VS Code): how entries, ranges and walks print; the filter box. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { MemoryMapRange, PageTableEntryInfo } from '../../../adapter/dap/pagingRequests';
+import type { MemoryMapRange, PageTableEntryInfo } from '../../../adapter/protocol/pagingRequests';
 import {
   addressOfVariable,
   bytes,

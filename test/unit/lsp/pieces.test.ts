@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseAddr2Line } from '../../../adapter/lsp/addr2line';
-import { readTraceSettings } from '../../../adapter/lsp/protocol';
+import { readTraceSettings } from '../../../adapter/protocol/traceServer';
 import { mapSourcePath } from '../../../adapter/lsp/sourceMap';
 
 test('addr2line -f -i output: inline chain innermost first, discriminators, unknown entries', () => {

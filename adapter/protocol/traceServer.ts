@@ -4,6 +4,8 @@
  * `workspace/didChangeConfiguration` (`{ settings: { hvdbg: { traces: TraceSettings } } }`).
  */
 
+import type { ExitSnapshot } from './customRequests';
+
 /** The language id of KVM trace files (package.json `contributes.languages`). */
 export const LANGUAGE_ID = 'kvmtrace';
 
@@ -41,4 +43,23 @@ export function readTraceSettings(value: unknown): TraceSettings {
     symbolFile: typeof file === 'string' && file.trim() !== '' ? file : null,
     sourceFileMap,
   };
+}
+
+/**
+ * `hvdbg/traceStatistics`: "Open KVM trace…" without a debug session. The trace server (its own process)
+ * reads the file with the adapter's VM-exit service and answers with the final statistics; on the way it
+ * sends `hvdbg/traceSnapshot` notifications so that a long file fills the view as it is read. A file it
+ * cannot open is an error response with a message naming it.
+ */
+export const TRACE_STATISTICS_REQUEST = 'hvdbg/traceStatistics';
+export const TRACE_SNAPSHOT_NOTIFICATION = 'hvdbg/traceSnapshot';
+
+export interface TraceStatisticsParams {
+  /** An absolute path: ftrace text, trace-cmd report or perf script output. */
+  readonly path: string;
+}
+
+export interface TraceSnapshotParams {
+  readonly path: string;
+  readonly snapshot: ExitSnapshot;
 }

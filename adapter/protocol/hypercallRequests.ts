@@ -206,8 +206,31 @@ export interface VmExitBody {
 /** The exit KVM is handling on this vCPU (the L1 hypervisor's view), when stopped in its exit handling. */
 export const vmExitRequest = request<VmExitArguments, VmExitBody>('hvdbg/vmExit');
 
+// ---------------------------------------------------------------------------------------------------
+// The catalogue
+
+/** One hypercall a hypercall breakpoint can name. */
+export interface HypercallCatalogueEntry {
+  /** `KVM_HC_SCHED_YIELD`. */
+  readonly name: string;
+  readonly number: number;
+  readonly description: string;
+}
+
+export interface HypercallCatalogueBody {
+  /** The ABI whose handler `hv break hypercall` stops in (`kvm`). */
+  readonly abi: string;
+  readonly entries: readonly HypercallCatalogueEntry[];
+}
+
+/** The hypercalls a hypercall breakpoint of this session can name (the "Add hypercall breakpoint…" list). */
+export const hypercallCatalogueRequest = request<Record<string, never>, HypercallCatalogueBody>(
+  'hvdbg/hypercallCatalogue',
+);
+
 /** The commands the adapter's hypercall service answers. */
 export const HYPERCALL_REQUESTS: readonly string[] = [
+  hypercallCatalogueRequest.command,
   hypercallRequest.command,
   hypercallSitesRequest.command,
   setHypercallBreakpointsRequest.command,
