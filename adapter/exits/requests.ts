@@ -1,6 +1,11 @@
 /** The custom DAP requests of adapter/protocol/customRequests.ts, answered by the exits service. */
 import { ExitsError } from './errors';
-import { type BodyOf, exitStatsRequest, lastExitsRequest, openTraceRequest } from '../protocol/customRequests';
+import {
+  type BodyOf,
+  exitStatsRequest,
+  lastExitsRequest,
+  openTraceRequest,
+} from '../protocol/customRequests';
 import type { SelectedVcpu } from './command';
 import type { ExitTraceService } from './service';
 

@@ -4,7 +4,13 @@
  * last exits of the vCPU that stopped; below, the vCPUs.
  */
 import * as vscode from 'vscode';
-import type { LastExit, LastExitsBody, ReasonRow, RipRow, VcpuRow } from '../../adapter/protocol/customRequests';
+import type {
+  LastExit,
+  LastExitsBody,
+  ReasonRow,
+  RipRow,
+  VcpuRow,
+} from '../../adapter/protocol/customRequests';
 import type { ExitsStore } from './exitsStore';
 import { count, duration, percent, where } from './format';
 

@@ -1,7 +1,11 @@
 /** The hypercall and paravirt views' pure parts (no VS Code): rows for calls, exits, sites and pv_ops. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { HypercallInfo, HypercallSiteInfo, VmExitInfo } from '../../../adapter/protocol/hypercallRequests';
+import type {
+  HypercallInfo,
+  HypercallSiteInfo,
+  VmExitInfo,
+} from '../../../adapter/protocol/hypercallRequests';
 import type { ParavirtSlot } from '../../../adapter/protocol/kernelRequests';
 import {
   argumentText,
