@@ -629,9 +629,9 @@ export class HvdbgSession extends DebugSession {
       this.runUnconnected(response, () => modulesBody(this.dbg?.kernelModules, args ?? {}));
       return;
     }
-    const handler = this.dbg?.requests.get(command);
-    if (handler !== undefined) {
-      this.run(response, () => handler(args));
+    const requests = this.dbg?.requests;
+    if (requests?.has(command) === true) {
+      this.run(response, () => requests.run(command, args));
       return;
     }
     if (command.startsWith('hvdbg/')) {

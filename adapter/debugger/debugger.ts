@@ -1,5 +1,7 @@
 /** The services of one connected session, wired together. The DAP session routes requests to these. */
 import type { CommonArguments } from '../protocol/config';
+import type { Disposable, SessionHost } from '../session/host';
+import { RequestTable } from '../session/requestTable';
 import type { Connection } from './connect';
 import { BreakpointService } from './breakpoints';
 import { CompletionService } from './completions';
@@ -14,7 +16,8 @@ import { ThreadService } from './threads';
 import { VariableService } from './variables';
 import { describeStubAddress } from '../target/address';
 import { createExitService, type ExitTraceService } from '../exits/session';
-import { wireHypercalls, type HypercallService } from '../hypercalls/session';
+import { wireHypercalls } from '../hypercalls/feature';
+import type { HypercallService } from '../hypercalls/session';
 import { wireKernel } from '../kernel/session';
 import { wireDiagnostics } from './diagnostics';
 import type { KernelModules } from '../kernel/dapModules';
@@ -23,12 +26,16 @@ import type { GuestPhysicalMemory } from '../target/physicalMemory';
 import { createPagingService } from '../paging/session';
 import type { PagingService } from '../paging/service';
 
-/** Answers one custom DAP request (adapter/dap/*Requests.ts declares them); returns the response body. */
-export type CustomRequestHandler = (args: unknown) => Promise<object>;
-
+/**
+ * The composition root of one connected session: builds the core services, then the features (exits,
+ * paging, hypercalls, kernel), each given only the {@link SessionHost} contract. The DAP session routes
+ * requests to these services.
+ */
 export class Debugger {
-  /** hvdbg's custom DAP requests, by command; each domain's wiring registers its own. */
-  readonly requests = new Map<string, CustomRequestHandler>();
+  /** hvdbg's custom DAP requests, one table; each feature registers its own. */
+  readonly requests = new RequestTable();
+  /** The features' `stops.onResume` listeners: called once per resume, before the core forgets the stop. */
+  private readonly resumeListeners: (() => void)[] = [];
   readonly sources: SourceResolver;
   readonly threads: ThreadService;
   readonly frames: FrameService;
@@ -75,16 +82,49 @@ export class Debugger {
     this.console = new ConsoleService(gdb);
     this.console.register(controlRegistersCommand(this.registers, () => this.topFrame()));
     this.completions = new CompletionService(gdb, this.console, () => this.execution.state === 'stopped');
-    this.exits = createExitService(this, args);
-    this.paging = createPagingService(this, args);
-    this.hypercalls = wireHypercalls(this, args);
-    this.kernelModules = connection.kernel === undefined ? undefined : wireKernel(this, connection.kernel);
-    wireDiagnostics(this);
+    const host = this.host();
+    this.exits = createExitService(host, args);
+    this.paging = createPagingService(host, args);
+    this.hypercalls = wireHypercalls(host, args);
+    this.kernelModules = connection.kernel === undefined ? undefined : wireKernel(host, connection.kernel);
+    wireDiagnostics(host, this);
   }
 
-  /** Registers the handler of a custom DAP request. */
-  handle(command: string, handler: CustomRequestHandler): void {
-    this.requests.set(command, handler);
+  /** What the features see of this session. */
+  private host(): SessionHost {
+    const execution = this.execution;
+    const listen = <A extends unknown[]>(
+      list: ((...args: A) => void)[],
+      listener: (...args: A) => void,
+    ): Disposable => {
+      list.push(listener);
+      return { dispose: () => void list.splice(list.indexOf(listener), 1) };
+    };
+    return {
+      gdb: this.connection.gdb,
+      address: this.connection.address,
+      relay: this.connection.relay,
+      physical: this.physical,
+      stops: {
+        get state() {
+          return execution.state;
+        },
+        onStop: (listener) => {
+          execution.on('stopped', listener);
+          return { dispose: () => void execution.off('stopped', listener) };
+        },
+        onResume: (listener) => listen(this.resumeListeners, listener),
+      },
+      threads: this.threads,
+      frames: this.frames,
+      registers: this.registers,
+      log: (text) => void execution.emit('output', text),
+      addCommand: (command) => this.console.register(command),
+      addScope: (provider) => this.variables.addScopeProvider(provider),
+      handle: (request, handler) => this.requests.add(request, handler),
+      addInternalBreakpoint: (number, handler) => execution.addInternalBreakpoint(number, handler),
+      removeInternalBreakpoint: (number) => execution.removeInternalBreakpoint(number),
+    };
   }
 
   /** Frame 0 of gdb's selected vCPU (for commands run without a frame). */
@@ -95,6 +135,7 @@ export class Debugger {
 
   /** Everything learned at the last stop is stale once the guest runs. */
   private forgetStop(): void {
+    for (const listener of [...this.resumeListeners]) listener();
     this.threads.invalidate();
     this.frames.reset();
     this.registers.invalidate();

@@ -7,8 +7,19 @@
 import type { EventEmitter } from 'node:events';
 import { runInNewContext } from 'node:vm';
 import { setFlagsFromString } from 'node:v8';
-import { request } from '../protocol/customRequests';
-import type { Debugger } from './debugger';
+import { request, schema } from '../protocol/customRequests';
+import type { SessionHost } from '../session/host';
+
+/** What the diagnostics read of a session (the composition root, adapter/debugger/debugger.ts). */
+export interface DiagnosedSession {
+  readonly execution: EventEmitter & { readonly state: 'running' | 'stopped' };
+  readonly connection: {
+    readonly gdb: EventEmitter & { readonly pid: number | undefined };
+    readonly relay: EventEmitter;
+  };
+  readonly exits: EventEmitter;
+  readonly kernelModules: EventEmitter | undefined;
+}
 
 export interface DiagnosticsArguments {
   /** Collect garbage first, so that `memory.heapUsed` counts what is still referenced. Default false. */
@@ -36,7 +47,10 @@ export interface DiagnosticsBody {
   readonly gdbPid?: number;
 }
 
-export const diagnosticsRequest = request<DiagnosticsArguments, DiagnosticsBody>('hvdbg/diagnostics');
+export const diagnosticsRequest = request<DiagnosticsArguments, DiagnosticsBody>(
+  'hvdbg/diagnostics',
+  schema.object({ gc: schema.boolean }),
+);
 
 let collector: (() => void) | undefined | null;
 
@@ -67,7 +81,7 @@ export function resourceCounts(): Record<string, number> {
 }
 
 /** What the adapter holds now; see {@link diagnosticsRequest}. */
-export function diagnostics(dbg: Debugger, args: unknown): DiagnosticsBody {
+export function diagnostics(dbg: DiagnosedSession, args: unknown): DiagnosticsBody {
   const wanted = typeof args === 'object' && args !== null && (args as DiagnosticsArguments).gc === true;
   const gc = wanted ? gcFunction() : null;
   gc?.();
@@ -95,6 +109,6 @@ export function diagnostics(dbg: Debugger, args: unknown): DiagnosticsBody {
 }
 
 /** Registers `hvdbg/diagnostics` on a connected session. */
-export function wireDiagnostics(dbg: Debugger): void {
-  dbg.handle(diagnosticsRequest.command, (args) => Promise.resolve(diagnostics(dbg, args)));
+export function wireDiagnostics(host: SessionHost, dbg: DiagnosedSession): void {
+  host.handle(diagnosticsRequest, (args) => Promise.resolve(diagnostics(dbg, args)));
 }

@@ -1,58 +1,21 @@
 /** The custom DAP requests of adapter/protocol/customRequests.ts, answered by the exits service. */
-import { ExitsError } from './errors';
-import {
-  type BodyOf,
-  exitStatsRequest,
-  lastExitsRequest,
-  openTraceRequest,
-} from '../protocol/customRequests';
-import type { SelectedVcpu } from './command';
+import { exitStatsRequest, lastExitsRequest, openTraceRequest } from '../protocol/customRequests';
+import type { SessionHost } from '../session/host';
 import type { ExitTraceService } from './service';
 
-/** Bad arguments to a custom request: the client's mistake. */
-export class ExitRequestError extends ExitsError {
-  override name = 'ExitRequestError';
-}
-
-function record(args: unknown): Record<string, unknown> {
-  return typeof args === 'object' && args !== null ? (args as Record<string, unknown>) : {};
-}
-
-function optional<T>(value: unknown, type: 'string' | 'number' | 'boolean', name: string): T | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== type) throw new ExitRequestError(`"${name}" must be a ${type}`);
-  return value as T;
-}
-
-export async function handleExitRequest(
+/** Registers `hvdbg/exitStats`, `hvdbg/openTrace` and `hvdbg/lastExits` (arguments checked by their schemas). */
+export function registerExitRequests(
+  host: Pick<SessionHost, 'handle'>,
   service: ExitTraceService,
-  selected: SelectedVcpu,
-  command: string,
-  rawArgs: unknown,
-): Promise<object> {
-  const args = record(rawArgs);
-  switch (command) {
-    case exitStatsRequest.command: {
-      const source = optional<string>(args['source'], 'string', 'source');
-      const snapshot = service.snapshot(source);
-      return (snapshot === undefined ? {} : { snapshot }) satisfies BodyOf<typeof exitStatsRequest>;
-    }
-    case openTraceRequest.command: {
-      const path = optional<string>(args['path'], 'string', 'path');
-      if (path === undefined) throw new ExitRequestError('"path" is required');
-      const follow = optional<boolean>(args['follow'], 'boolean', 'follow');
-      const source = await service.open({ path, ...(follow === undefined ? {} : { follow }) });
-      return { source } satisfies BodyOf<typeof openTraceRequest>;
-    }
-    case lastExitsRequest.command: {
-      const threadId = optional<number>(args['threadId'], 'number', 'threadId');
-      const count = optional<number>(args['count'], 'number', 'count');
-      const vcpu = await selected(undefined, threadId);
-      return (await service.lastExits(vcpu.vcpuIndex, vcpu.threadId, count)) satisfies BodyOf<
-        typeof lastExitsRequest
-      >;
-    }
-    default:
-      throw new ExitRequestError(`unknown request ${command}`);
-  }
+  vcpuOf: (threadId: number | undefined) => Promise<{ threadId: number; vcpuIndex: number }>,
+): void {
+  host.handle(exitStatsRequest, (args) => {
+    const snapshot = service.snapshot(args.source);
+    return Promise.resolve(snapshot === undefined ? {} : { snapshot });
+  });
+  host.handle(openTraceRequest, async (args) => ({ source: await service.open(args) }));
+  host.handle(lastExitsRequest, async (args) => {
+    const vcpu = await vcpuOf(args.threadId);
+    return service.lastExits(vcpu.vcpuIndex, vcpu.threadId, args.count);
+  });
 }

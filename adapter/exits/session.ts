@@ -4,21 +4,20 @@
  * stop, everything released when gdb goes (every way a session ends).
  */
 import { ExitsError } from './errors';
-import { EXIT_REQUESTS } from '../protocol/customRequests';
 import type { CommonArguments } from '../protocol/config';
-import type { Debugger } from '../debugger/debugger';
+import type { SessionHost } from '../session/host';
 import type { FrameRef } from '../debugger/frames';
 import { describeStubAddress } from '../target/address';
 import { exitsCommand } from './command';
-import { handleExitRequest } from './requests';
+import { registerExitRequests } from './requests';
 import { ExitTraceService } from './service';
 import { GdbSymbolResolver, SourceFinder } from './symbols';
 import { stubOwner } from './stubOwner';
 
 export { ExitTraceService } from './service';
 
-export function createExitService(dbg: Debugger, args: CommonArguments): ExitTraceService {
-  const { gdb, address } = dbg.connection;
+export function createExitService(host: SessionHost, args: CommonArguments): ExitTraceService {
+  const { gdb, address } = host;
   const service = new ExitTraceService({
     symbols: new GdbSymbolResolver(
       (command, timeoutMs) => gdb.console(command, timeoutMs),
@@ -34,15 +33,11 @@ export function createExitService(dbg: Debugger, args: CommonArguments): ExitTra
     },
   });
   const selected = (frame: FrameRef | undefined, threadId?: number) =>
-    selectedVcpu(dbg, threadId ?? frame?.threadId);
-  dbg.console.register(exitsCommand(service, selected));
-  for (const command of EXIT_REQUESTS) {
-    dbg.handle(command, (requestArgs) =>
-      handleExitRequest(service, (_frame, threadId) => selectedVcpu(dbg, threadId), command, requestArgs),
-    );
-  }
+    selectedVcpu(host, threadId ?? frame?.threadId);
+  host.addCommand(exitsCommand(service, selected));
+  registerExitRequests(host, service, (threadId) => selectedVcpu(host, threadId));
   gdb.once('exited', () => service.dispose());
-  dbg.execution.on('stopped', (stop) => {
+  host.stops.onStop((stop) => {
     if (stop.threadId === undefined || !service.hasSource) return;
     void selected(undefined, stop.threadId).then(
       (vcpu) => service.stopped(vcpu.vcpuIndex, vcpu.threadId),
@@ -65,10 +60,10 @@ export function createExitService(dbg: Debugger, args: CommonArguments): ExitTra
 
 /** A vCPU's DAP thread id and index (QEMU's CPU#n): of `threadId`, or of gdb's selected thread. */
 export async function selectedVcpu(
-  dbg: Debugger,
+  host: SessionHost,
   threadId?: number,
 ): Promise<{ threadId: number; vcpuIndex: number }> {
-  const id = threadId ?? (await dbg.threads.currentId());
-  const thread = (await dbg.threads.list()).find((t) => t.id === id);
+  const id = threadId ?? (await host.threads.currentId());
+  const thread = (await host.threads.list()).find((t) => t.id === id);
   return { threadId: id, vcpuIndex: thread?.cpuIndex ?? id - 1 };
 }

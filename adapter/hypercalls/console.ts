@@ -3,7 +3,9 @@ import type { HvCommand } from '../debugger/console';
 import { startingWith, type WordCompletion } from '../debugger/hvCompletions';
 import { KVM_HYPERCALLS } from './kvm';
 import { resolveKvmCall } from './kvmHandler';
+import type { FrameRef } from '../debugger/frames';
 import type { HypercallService } from './session';
+import { formatHypercall, formatVmExit } from './info';
 
 const KVM_PREFIX = 'KVM_HC_';
 
@@ -53,21 +55,59 @@ export function hypercallCommands(service: HypercallService): HvCommand[] {
       name: 'hypercall',
       usage: 'hv hypercall [auto on|off]',
       summary: 'the hypercall this vCPU is at or KVM is handling, decoded',
-      run: (argv, frame) => service.hypercallCommand(argv, frame),
+      run: (argv, frame) => hypercallCommand(service, argv, frame),
       complete: completeHypercall,
     },
     {
       name: 'break',
       usage: 'hv break hypercall <name|nr>',
       summary: 'stop when KVM handles that hypercall (kvm_emulate_hypercall)',
-      run: (argv) => service.breakCommand(argv),
+      run: (argv) => breakCommand(service, argv),
       complete: completeBreak,
     },
     {
       name: 'exit',
       usage: 'hv exit',
       summary: 'the VM exit KVM is handling (VMCB / VMCS), decoded',
-      run: (_argv, frame) => service.exitCommand(frame),
+      run: (_argv, frame) => exitCommand(service, frame),
     },
   ];
+}
+
+/** `hv hypercall [auto on|off]`. */
+async function hypercallCommand(
+  service: HypercallService,
+  argv: readonly string[],
+  frame: FrameRef | undefined,
+): Promise<string> {
+  if (argv[0] === 'auto') {
+    if (argv[1] !== 'on' && argv[1] !== 'off') return 'usage: hv hypercall auto on|off';
+    service.auto = argv[1] === 'on';
+    return `decoding hypercalls at every stop: ${argv[1]}`;
+  }
+  const threadId = frame?.threadId ?? (await service.currentThread());
+  const body = await service.hypercall(threadId, frame?.level ?? 0);
+  return body.hypercall === undefined ? `no hypercall: ${body.none ?? ''}` : formatHypercall(body.hypercall);
+}
+
+/** `hv break hypercall <name|number> ...` (replaces the hypercall breakpoints; none clears them). */
+async function breakCommand(service: HypercallService, argv: readonly string[]): Promise<string> {
+  if (argv[0] !== 'hypercall')
+    return 'usage: hv break hypercall <name|number>... (e.g. KVM_HC_SCHED_YIELD, 0x4711)';
+  const calls = argv.slice(1);
+  const results = await service.setBreakpoints(calls.map((call) => ({ abi: 'kvm', call })));
+  if (results.length === 0) return 'hypercall breakpoints cleared';
+  return results
+    .map(
+      (r, i) =>
+        `${r.verified ? `breakpoint ${r.id ?? '?'}` : 'not set'}: ${calls[i] ?? ''}: ${r.message ?? ''}`,
+    )
+    .join('\n');
+}
+
+/** `hv exit`. */
+async function exitCommand(service: HypercallService, frame: FrameRef | undefined): Promise<string> {
+  const threadId = frame?.threadId ?? (await service.currentThread());
+  const body = await service.vmExit(threadId);
+  return body.exit === undefined ? `no VM exit: ${body.none ?? ''}` : formatVmExit(body.exit);
 }

@@ -5,65 +5,41 @@
  * (a frame of KVM's exit handling). Shown as the Hypercall and VM Exit scopes, `hv hypercall`, `hv exit`,
  * `hv break hypercall`, and the custom requests of adapter/protocol/hypercallRequests.ts.
  */
-import { KVM_HYPERCALLS } from './kvm';
-import { open } from 'node:fs/promises';
 import type { CommonArguments } from '../protocol/config';
-import {
-  HYPERCALL_REQUESTS,
-  hypercallCatalogueRequest,
-  hypercallRequest,
-  hypercallSitesRequest,
-  setHypercallBreakpointsRequest,
-  vmExitRequest,
-  type HypercallBody,
-  type HypercallBreakpointResult,
-  type HypercallInfo,
-  type HypercallSitesBody,
-  type VmExitBody,
+import type {
+  HypercallBody,
+  HypercallBreakpointResult,
+  HypercallInfo,
+  HypercallSitesBody,
+  VmExitBody,
 } from '../protocol/hypercallRequests';
-import type { Debugger } from '../debugger/debugger';
+import type { SessionHost } from '../session/host';
 import type { FrameRef } from '../debugger/frames';
 import type { ProvidedVariable } from '../debugger/variables';
 import { GdbSymbolResolver, SourceFinder } from '../exits/symbols';
 import type { GdbBackend } from '../gdb/backend';
-import { deleteBreakpoints, insertBreakpoint } from '../gdb/mi/breakpoints';
 import { evaluate, readMemory } from '../gdb/mi/data';
 import { listFrames, type FrameInfo } from '../gdb/mi/stack';
-import { hypercallCommands } from './console';
 import { GuestHypercallTracker } from './guest';
 import { hintFromPvInfoName } from './hint';
 import type { HypervisorHint } from './types';
-import {
-  formatHypercall,
-  formatVmExit,
-  hypercallRows,
-  toHypercallInfo,
-  vmExitRows,
-  type ScopeRow,
-} from './info';
+import { hypercallRows, toHypercallInfo, vmExitRows, type ScopeRow } from './info';
 import {
   KVM_HYPERCALL_HANDLERS,
   VCPU_REGS,
   describeHandledCall,
-  kvmHypercallCondition,
   parseGdbInteger,
   parseGdbIntegerArray,
-  resolveKvmCall,
   resultWritten,
   type VcpuRegisterCache,
 } from './kvmHandler';
 import { describeResult } from './result';
-import { collectSites, parseMaintSections } from './sites';
 import { KVM_OFFSET_EXPRESSIONS, VMCB_EXIT_CODE, describeVmExit, parseVmcbExit } from './vmExit';
 import { hex } from './registers';
-import { UserInputError } from '../debugger/userInputError';
+import { HypercallBreakpoints } from './breakpoints';
+import { listHypercallSites } from './siteList';
 
-/** A request's arguments are wrong, or the session cannot answer it: shown to the user as is. */
-export class HypercallRequestError extends UserInputError {
-  override name = 'HypercallRequestError';
-  /** A string `code` makes the DAP error boundary show the message as is (adapter/dap/errors.ts). */
-  readonly code = 'HVDBG_HYPERCALL';
-}
+export { HypercallRequestError } from './errors';
 
 /** Frames of KVM's exit handling: files of `arch/x86/kvm/` and `virt/kvm/`. */
 const KVM_FILE = /(^|\/)(arch\/x86\/kvm|virt\/kvm)\//;
@@ -93,17 +69,6 @@ interface StopAnalysis {
   readonly kvmFrames: readonly FrameInfo[];
 }
 
-function record(args: unknown): Record<string, unknown> {
-  return typeof args === 'object' && args !== null ? (args as Record<string, unknown>) : {};
-}
-
-function optionalNumber(args: Record<string, unknown>, name: string): number | undefined {
-  const v = args[name];
-  if (v === undefined) return undefined;
-  if (typeof v !== 'number') throw new HypercallRequestError(`"${name}" must be a number`);
-  return v;
-}
-
 export class HypercallService {
   private readonly gdb: GdbBackend;
   /** The guest kernel's own word on its hypervisor (`pv_info.name`), read once; undefined: none. */
@@ -117,7 +82,7 @@ export class HypercallService {
   private exitInfo = new Map<string, Promise<VmExitBody>>();
   /** Per `vcpu` pointer: the number seen before KVM overwrote RAX with the result. */
   private readonly numbers = new Map<string, { nr: bigint; rip: bigint }>();
-  private planted: number[] = [];
+  private readonly breakpoints: HypercallBreakpoints;
   private offsets:
     { isa: 'svm'; vmcb: bigint } | { isa: 'vmx'; reason: bigint; qualification: bigint } | undefined;
   private outLine: Promise<number | undefined> | undefined;
@@ -126,21 +91,22 @@ export class HypercallService {
   auto = true;
 
   constructor(
-    private readonly dbg: Debugger,
+    private readonly host: SessionHost,
     private readonly args: CommonArguments,
   ) {
-    this.gdb = dbg.connection.gdb;
+    this.gdb = host.gdb;
+    this.breakpoints = new HypercallBreakpoints(this.gdb, (args.breakpointType ?? 'hardware') === 'hardware');
     this.symbols = new GdbSymbolResolver(
       (command, timeoutMs) => this.gdb.console(command, timeoutMs),
       new SourceFinder(args.sourceFileMap, args.sourcePaths),
     );
-    this.gdb.on('running', () => {
+    host.stops.onResume(() => {
       this.analyses = new Map();
       this.handlerInfo = new Map();
       this.exitInfo = new Map();
     });
-    dbg.variables.addScopeProvider((frame) => this.hypercallScope(frame));
-    dbg.variables.addScopeProvider((frame) => this.vmExitScope(frame));
+    host.addScope((frame) => this.hypercallScope(frame));
+    host.addScope((frame) => this.vmExitScope(frame));
   }
 
   // -------------------------------------------------------------------------------------------------
@@ -171,7 +137,7 @@ export class HypercallService {
     await this.guestHint();
     const frame0: FrameRef = { threadId, level: 0, pc: '' };
     const [registers, frames] = await Promise.all([
-      this.dbg.registers.main(frame0).then(
+      this.host.registers.main(frame0).then(
         (regs) => {
           const out: Record<string, bigint> = {};
           for (const r of regs) if (r.value !== undefined) out[r.name] = r.value;
@@ -240,7 +206,7 @@ export class HypercallService {
 
   /** The hypercall the vCPU is at (guest side, frame 0) or KVM is handling (hypervisor side). */
   async hypercall(threadId: number, level = 0): Promise<HypercallBody> {
-    if (this.dbg.execution.state !== 'stopped') return { none: 'the guest is running' };
+    if (this.host.stops.state !== 'stopped') return { none: 'the guest is running' };
     const a = await this.analysis(threadId).promise;
     if (a.handler !== undefined) {
       const key = `${threadId}/${a.handler.level}`;
@@ -335,7 +301,7 @@ export class HypercallService {
   // The VM exit being handled
 
   async vmExit(threadId: number): Promise<VmExitBody> {
-    if (this.dbg.execution.state !== 'stopped') return { none: 'the guest is running' };
+    if (this.host.stops.state !== 'stopped') return { none: 'the guest is running' };
     const key = String(threadId);
     let body = this.exitInfo.get(key);
     if (body === undefined) {
@@ -398,173 +364,27 @@ export class HypercallService {
   }
 
   // -------------------------------------------------------------------------------------------------
-  // Hypercall breakpoints (hypervisor side)
+  // Hypercall breakpoints (hypervisor side) and sites
 
-  async setBreakpoints(wanted: readonly unknown[]): Promise<HypercallBreakpointResult[]> {
-    await deleteBreakpoints(this.gdb, this.planted).catch(() => undefined);
-    this.planted = [];
-    const results: HypercallBreakpointResult[] = [];
-    for (const raw of wanted) {
-      const b = record(raw);
-      const abi = b['abi'] ?? 'kvm';
-      const call = b['call'];
-      if (abi !== 'kvm') {
-        results.push({
-          verified: false,
-          message: `abi ${JSON.stringify(abi)}: only 'kvm' (Linux KVM) is supported`,
-        });
-        continue;
-      }
-      if (typeof call !== 'string' && typeof call !== 'number') {
-        results.push({ verified: false, message: '"call" must be a hypercall name or number' });
-        continue;
-      }
-      const resolved = resolveKvmCall(call);
-      if (typeof resolved === 'string') {
-        results.push({ verified: false, message: resolved });
-        continue;
-      }
-      const extra =
-        typeof b['condition'] === 'string' && b['condition'] !== '' ? ` && (${b['condition']})` : '';
-      const label = resolved.name ?? `hypercall 0x${resolved.number.toString(16)}`;
-      try {
-        const info = await insertBreakpoint(this.gdb, {
-          location: KVM_HYPERCALL_HANDLERS[0] ?? 'kvm_emulate_hypercall',
-          hardware: (this.args.breakpointType ?? 'hardware') === 'hardware',
-          condition: kvmHypercallCondition(resolved.number) + extra,
-        });
-        this.planted.push(info.number);
-        results.push({
-          verified: !info.pending,
-          id: info.number,
-          number: resolved.number,
-          ...(resolved.name === undefined ? {} : { name: resolved.name }),
-          message: info.pending
-            ? `pending: kvm_emulate_hypercall is in no loaded symbol file yet (load kvm.ko's symbols)`
-            : `stops in kvm_emulate_hypercall when the guest asks for ${label} (${resolved.number})`,
-        });
-      } catch (error) {
-        results.push({ verified: false, message: `${label}: ${message(error)}` });
-      }
-    }
-    return results;
+  setBreakpoints(wanted: readonly unknown[]): Promise<HypercallBreakpointResult[]> {
+    return this.breakpoints.set(wanted);
   }
 
-  // -------------------------------------------------------------------------------------------------
-  // Hypercall sites
-
-  async sites(file?: string): Promise<HypercallSitesBody> {
-    const sections = parseMaintSections(await this.gdb.console('maint info sections .text', 10000));
-    const path = file ?? this.args.program ?? sections.file;
-    if (path === undefined)
-      throw new HypercallRequestError('no program: set "program" to the kernel ELF (vmlinux)');
-    const text = sections.sections.find((s) => s.name === '.text');
-    if (text === undefined || (file !== undefined && file !== sections.file))
-      throw new HypercallRequestError(`gdb knows no .text section of ${path}`);
-    const size = Number(text.end - text.start);
-    const bytes = Buffer.alloc(size);
-    const handle = await open(path, 'r').catch((error: unknown) => {
-      throw new HypercallRequestError(`cannot read ${path}: ${message(error)}`);
-    });
-    try {
-      await handle.read(bytes, 0, size, text.fileOffset);
-    } finally {
-      await handle.close();
-    }
-    const xenPage = await evaluate(this.gdb, '(unsigned long)&hypercall_page').then(
-      (v) => parseGdbInteger(v),
-      () => undefined,
-    );
-    const functions = await collectSites(
-      bytes,
-      text.start,
-      {
-        resolve: (address) => this.symbols.resolve(address),
-        readGuest: async (address, count) => {
-          const live = await readMemory(this.gdb, address, count);
-          if (live.length === 0) throw new Error('the stub returned no bytes');
-          return live;
-        },
-      },
-      xenPage === undefined ? {} : { xenHypercallPage: xenPage },
-    );
-    return { file: path, functions, count: functions.reduce((n, g) => n + g.sites.length, 0) };
+  sites(file?: string): Promise<HypercallSitesBody> {
+    return listHypercallSites(this.gdb, this.symbols, file ?? this.args.program, file !== undefined);
   }
 
   // -------------------------------------------------------------------------------------------------
   // Requests and console
 
-  async handle(command: string, rawArgs: unknown): Promise<object> {
-    const args = record(rawArgs);
-    switch (command) {
-      case hypercallCatalogueRequest.command:
-        return {
-          abi: 'kvm',
-          entries: KVM_HYPERCALLS.map((e) => ({
-            name: e.name,
-            number: e.number,
-            description: e.description,
-          })),
-        };
-      case hypercallRequest.command: {
-        const threadId = optionalNumber(args, 'threadId') ?? (await this.dbg.threads.currentId());
-        const frameId = optionalNumber(args, 'frameId');
-        const frame = frameId === undefined ? undefined : this.dbg.frames.get(frameId);
-        return this.hypercall(frame?.threadId ?? threadId, frame?.level ?? 0);
-      }
-      case hypercallSitesRequest.command: {
-        const file = args['file'];
-        if (file !== undefined && typeof file !== 'string')
-          throw new HypercallRequestError('"file" must be a path');
-        return this.sites(file);
-      }
-      case setHypercallBreakpointsRequest.command: {
-        const list = args['breakpoints'];
-        if (!Array.isArray(list)) throw new HypercallRequestError('"breakpoints" must be an array');
-        return { breakpoints: await this.setBreakpoints(list) };
-      }
-      case vmExitRequest.command: {
-        const threadId = optionalNumber(args, 'threadId') ?? (await this.dbg.threads.currentId());
-        return this.vmExit(threadId);
-      }
-      default:
-        throw new HypercallRequestError(`unknown request ${command}`);
-    }
+  /** gdb's selected vCPU (commands and requests given no thread). */
+  currentThread(): Promise<number> {
+    return this.host.threads.currentId();
   }
 
-  /** `hv hypercall [auto on|off]`. */
-  async hypercallCommand(argv: readonly string[], frame: FrameRef | undefined): Promise<string> {
-    if (argv[0] === 'auto') {
-      if (argv[1] !== 'on' && argv[1] !== 'off') return 'usage: hv hypercall auto on|off';
-      this.auto = argv[1] === 'on';
-      return `decoding hypercalls at every stop: ${argv[1]}`;
-    }
-    const threadId = frame?.threadId ?? (await this.dbg.threads.currentId());
-    const body = await this.hypercall(threadId, frame?.level ?? 0);
-    return body.hypercall === undefined
-      ? `no hypercall: ${body.none ?? ''}`
-      : formatHypercall(body.hypercall);
-  }
-
-  /** `hv break hypercall <name|number> ...` (replaces the hypercall breakpoints; none clears them). */
-  async breakCommand(argv: readonly string[]): Promise<string> {
-    if (argv[0] !== 'hypercall')
-      return 'usage: hv break hypercall <name|number>... (e.g. KVM_HC_SCHED_YIELD, 0x4711)';
-    const calls = argv.slice(1);
-    const results = await this.setBreakpoints(calls.map((call) => ({ abi: 'kvm', call })));
-    if (results.length === 0) return 'hypercall breakpoints cleared';
-    return results
-      .map(
-        (r, i) =>
-          `${r.verified ? `breakpoint ${r.id ?? '?'}` : 'not set'}: ${calls[i] ?? ''}: ${r.message ?? ''}`,
-      )
-      .join('\n');
-  }
-
-  async exitCommand(frame: FrameRef | undefined): Promise<string> {
-    const threadId = frame?.threadId ?? (await this.dbg.threads.currentId());
-    const body = await this.vmExit(threadId);
-    return body.exit === undefined ? `no VM exit: ${body.none ?? ''}` : formatVmExit(body.exit);
+  /** A DAP frame of this stop, or undefined if it is stale. */
+  frame(frameId: number): FrameRef | undefined {
+    return this.host.frames.get(frameId);
   }
 }
 
@@ -574,12 +394,4 @@ function rows(list: readonly ScopeRow[]): ProvidedVariable[] {
 
 function message(error: unknown): string {
   return error instanceof Error ? error.message.trim() : String(error);
-}
-
-/** Wires the hypercall service into a session: scopes, console commands, custom requests. */
-export function wireHypercalls(dbg: Debugger, args: CommonArguments): HypercallService {
-  const service = new HypercallService(dbg, args);
-  for (const command of hypercallCommands(service)) dbg.console.register(command);
-  for (const command of HYPERCALL_REQUESTS) dbg.handle(command, (a) => service.handle(command, a));
-  return service;
 }

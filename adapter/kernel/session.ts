@@ -6,7 +6,7 @@
  * is unknown (attached before the kernel ran).
  */
 import { modulesRequest, paravirtRequest, type ModulesBody } from '../protocol/kernelRequests';
-import type { Debugger } from '../debugger/debugger';
+import type { SessionHost } from '../session/host';
 import { KernelModules } from './dapModules';
 import { formatParavirt } from './pvops';
 import type { KernelService } from './service';
@@ -31,30 +31,30 @@ async function paravirtOrExplain(kernel: KernelService) {
   }
 }
 
-/** Wires `kernel` into `dbg`; returns its DAP modules (the session answers `modules` and sends events). */
-export function wireKernel(dbg: Debugger, kernel: KernelService): KernelModules {
-  const output = (text: string): void => void dbg.execution.emit('output', text);
+/** Wires `kernel` into the session; returns its DAP modules (the session answers `modules` and sends events). */
+export function wireKernel(host: SessionHost, kernel: KernelService): KernelModules {
+  const output = (text: string): void => host.log(text);
   kernel.setLog(output);
-  const stopped = (): boolean => dbg.execution.state === 'stopped';
+  const stopped = (): boolean => host.stops.state === 'stopped';
   const modules = new KernelModules(kernel, stopped);
-  dbg.connection.gdb.on('running', () => modules.resumed());
+  host.stops.onResume(() => modules.resumed());
 
-  dbg.console.register({
+  host.addCommand({
     name: 'modules',
     usage: 'hv modules',
     summary: 'loaded kernel modules, their .text and symbol files; the KASLR slide',
     run: async () => formatModules(await kernel.describeModules(stopped())),
   });
-  dbg.console.register({
+  host.addCommand({
     name: 'pvops',
     usage: 'hv pvops',
     summary: 'pv_info.name and every pv_ops slot: native or paravirtualized',
     run: async () => formatParavirt(await paravirtOrExplain(kernel)),
   });
-  dbg.handle(modulesRequest.command, () => kernel.describeModules(stopped()));
-  dbg.handle(paravirtRequest.command, () => paravirtOrExplain(kernel));
+  host.handle(modulesRequest, () => kernel.describeModules(stopped()));
+  host.handle(paravirtRequest, () => paravirtOrExplain(kernel));
 
-  dbg.execution.on('stopped', () => {
+  host.stops.onStop(() => {
     if (kernel.slide !== undefined) return;
     void kernel
       .ensureSlide()
@@ -64,12 +64,12 @@ export function wireKernel(dbg: Debugger, kernel: KernelService): KernelModules 
 
   const watch = (): void => {
     for (const [number, kind] of kernel.hooks)
-      dbg.execution.addInternalBreakpoint(number, () =>
+      host.addInternalBreakpoint(number, () =>
         kind === 'load' ? kernel.moduleLoading() : kernel.moduleUnloading(),
       );
   };
   kernel.hooksMoved = (removed) => {
-    for (const number of removed) dbg.execution.removeInternalBreakpoint(number);
+    for (const number of removed) host.removeInternalBreakpoint(number);
     watch();
   };
   watch();

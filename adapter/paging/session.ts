@@ -1,6 +1,6 @@
 /**
  * The page-table service wired into a connected session: the vCPUs' CR0/CR3/CR4/EFER through the
- * register service, physical memory through the session's stub link (`dbg.physical`), KVM's guests
+ * register service, physical memory through the session's stub link (`host.physical`), KVM's guests
  * through gdb expressions, the custom requests of adapter/protocol/pagingRequests.ts and `hv pt` /
  * `hv translate` in the Debug Console.
  */
@@ -11,40 +11,19 @@ import {
   pageTableRootsRequest,
   translateRequest,
 } from '../protocol/pagingRequests';
-import type { Debugger } from '../debugger/debugger';
+import type { SessionHost } from '../session/host';
 import { vcpuName } from '../debugger/threads';
 import { evaluate } from '../gdb/mi/data';
 import { findKvmGuests } from '../kvm/guests';
 import { pageTableCommand, translateCommand } from './commands';
 import type { VcpuPaging } from './roots';
 import { PagingService } from './service';
-import { UserInputError } from '../debugger/userInputError';
 
-type Key =
-  | 'id'
-  | 'includeNotPresent'
-  | 'threadId'
-  | 'rootId'
-  | 'from'
-  | 'to'
-  | 'permissions'
-  | 'merge'
-  | 'warningsOnly'
-  | 'address';
-
-/** A request's arguments, each still to be checked. */
-function record(args: unknown): Partial<Record<Key, unknown>> {
-  return typeof args === 'object' && args !== null ? args : {};
-}
-
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
-const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
-
-async function vcpus(dbg: Debugger): Promise<VcpuPaging[]> {
-  const threads = await dbg.threads.list();
+async function vcpus(host: SessionHost): Promise<VcpuPaging[]> {
+  const threads = await host.threads.list();
   return Promise.all(
     threads.map(async (t) => {
-      const regs = await dbg.registers.main({ threadId: t.id, level: 0, pc: '' });
+      const regs = await host.registers.main({ threadId: t.id, level: 0, pc: '' });
       const value = (name: string): bigint | undefined => regs.find((r) => r.name === name)?.value;
       const cr3 = value('cr3');
       if (cr3 === undefined) throw new Error(`the stub gives no CR3 for ${vcpuName(t)}`);
@@ -61,52 +40,24 @@ async function vcpus(dbg: Debugger): Promise<VcpuPaging[]> {
   );
 }
 
-export function createPagingService(dbg: Debugger, _args: CommonArguments): PagingService {
-  const gdb = dbg.connection.gdb;
+export function createPagingService(host: SessionHost, _args: CommonArguments): PagingService {
+  const gdb = host.gdb;
   const service = new PagingService({
-    vcpus: () => vcpus(dbg),
-    currentThread: () => dbg.threads.currentId(),
-    physical: () => dbg.physical,
+    vcpus: () => vcpus(host),
+    currentThread: () => host.threads.currentId(),
+    physical: () => host.physical,
     kvmGuests: () => findKvmGuests((expression) => evaluate(gdb, expression)),
   });
-  const current = (): Promise<number> => dbg.threads.currentId();
-  dbg.console.register(pageTableCommand(service, current));
-  dbg.console.register(translateCommand(service, current));
-  dbg.handle(pageTableRootsRequest.command, (args) => service.roots(num(record(args).threadId)));
-  dbg.handle(pageTableChildrenRequest.command, (args) => {
-    const a = record(args);
-    const id = str(a.id);
-    if (id === undefined) throw new UserInputError('hvdbg/pageTableChildren needs "id"');
-    return service.children(id, a.includeNotPresent === true);
-  });
-  dbg.handle(memoryMapRequest.command, (args) => {
-    const a = record(args);
-    const merge = str(a.merge);
-    if (merge !== undefined && merge !== 'ranges' && merge !== 'qemu' && merge !== 'none') {
-      throw new UserInputError(`"merge" is ranges, qemu or none, not '${merge}'`);
-    }
-    const rootId = str(a.rootId);
-    const threadId = num(a.threadId);
-    const from = str(a.from);
-    const to = str(a.to);
-    const permissions = str(a.permissions);
-    return service.memoryMap({
-      ...(rootId === undefined ? {} : { rootId }),
-      ...(threadId === undefined ? {} : { threadId }),
-      ...(from === undefined ? {} : { from }),
-      ...(to === undefined ? {} : { to }),
-      ...(permissions === undefined ? {} : { permissions }),
-      ...(merge === undefined ? {} : { merge }),
-      warningsOnly: a.warningsOnly === true,
-    });
-  });
-  dbg.handle(translateRequest.command, (args) => {
-    const a = record(args);
-    const address = str(a.address);
-    if (address === undefined) throw new UserInputError('hvdbg/translate needs "address" (hex)');
-    return service.translate(address, str(a.rootId), num(a.threadId));
-  });
-  dbg.execution.on('stopped', () => service.forget());
-  dbg.execution.on('continued', () => service.forget());
+  const current = (): Promise<number> => host.threads.currentId();
+  host.addCommand(pageTableCommand(service, current));
+  host.addCommand(translateCommand(service, current));
+  host.handle(pageTableRootsRequest, (args) => service.roots(args.threadId));
+  host.handle(pageTableChildrenRequest, (args) => service.children(args.id, args.includeNotPresent === true));
+  host.handle(memoryMapRequest, (args) =>
+    service.memoryMap({ ...args, warningsOnly: args.warningsOnly === true }),
+  );
+  host.handle(translateRequest, (args) => service.translate(args.address, args.rootId, args.threadId));
+  // What a stop's walks learned dies when the guest runs (every resume: a step, a continue, an internal one).
+  host.stops.onResume(() => service.forget());
   return service;
 }

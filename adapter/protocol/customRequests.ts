@@ -7,12 +7,32 @@
  * are nanoseconds as numbers.
  */
 
-/** A custom request: its DAP command name; the type parameters are what `arguments` and `body` hold. */
+/** A JSON Schema (draft 7, as ajv checks it) of a request's `arguments`. */
+export type ArgumentSchema = Readonly<Record<string, unknown>>;
+
+/**
+ * A custom request: its DAP command name and the schema of its `arguments`, checked once where the
+ * request enters the adapter (adapter/session/requestTable.ts); the type parameters are what
+ * `arguments` and `body` hold.
+ */
 export interface CustomRequest<Args, Body> {
   readonly command: string;
+  readonly schema: ArgumentSchema;
   /** Never set: carries the types. */
   readonly types?: { args: Args; body: Body };
 }
+
+/** Schema pieces for the declarations: JSON has no 64-bit integers, so ids and counts stay below 2^53. */
+export const schema = {
+  integer: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
+  string: { type: 'string', maxLength: 65536 },
+  boolean: { type: 'boolean' },
+  /** Arguments with these properties (`required` among them); unknown ones are allowed, as DAP grows. */
+  object(properties: Record<string, ArgumentSchema>, required: readonly string[] = []): ArgumentSchema {
+    return { type: 'object', properties, required };
+  },
+  none: { type: 'object' } as ArgumentSchema,
+} as const;
 
 /** A custom event: its DAP event name; the type parameter is what `body` holds. */
 export interface CustomEvent<Body> {
@@ -21,8 +41,11 @@ export interface CustomEvent<Body> {
   readonly types?: { body: Body };
 }
 
-export function request<Args, Body>(command: string): CustomRequest<Args, Body> {
-  return { command };
+export function request<Args, Body>(
+  command: string,
+  argumentSchema: ArgumentSchema = schema.none,
+): CustomRequest<Args, Body> {
+  return { command, schema: argumentSchema };
 }
 
 function event<Body>(name: string): CustomEvent<Body> {
@@ -191,11 +214,20 @@ export interface LastExitsArguments {
 }
 
 /** The statistics of a trace source (the live `exitTrace` by default). */
-export const exitStatsRequest = request<ExitStatsArguments, ExitStatsBody>('hvdbg/exitStats');
+export const exitStatsRequest = request<ExitStatsArguments, ExitStatsBody>(
+  'hvdbg/exitStats',
+  schema.object({ source: schema.string }),
+);
 /** Opens a trace for the views; it becomes the session's active source. */
-export const openTraceRequest = request<OpenTraceArguments, OpenTraceBody>('hvdbg/openTrace');
+export const openTraceRequest = request<OpenTraceArguments, OpenTraceBody>(
+  'hvdbg/openTrace',
+  schema.object({ path: { ...schema.string, minLength: 1 }, follow: schema.boolean }, ['path']),
+);
 /** The last exits of a vCPU from the active source's rings. */
-export const lastExitsRequest = request<LastExitsArguments, LastExitsBody>('hvdbg/lastExits');
+export const lastExitsRequest = request<LastExitsArguments, LastExitsBody>(
+  'hvdbg/lastExits',
+  schema.object({ threadId: schema.integer, count: { ...schema.integer, maximum: 100_000 } }),
+);
 
 /** New statistics of the active source; at most a few a second whatever the event rate. */
 export const exitStatsUpdatedEvent = event<ExitSnapshot>('hvdbg/exitStatsUpdated');

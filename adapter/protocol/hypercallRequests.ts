@@ -4,7 +4,7 @@
  * The adapter answers them (adapter/hypercalls/session.ts); the Hypercalls and Hypercall Sites views
  * (extension/views/) call them. No `vscode` import here.
  */
-import { request, type ResolvedSymbol } from './customRequests';
+import { request, schema, type ResolvedSymbol } from './customRequests';
 
 // ---------------------------------------------------------------------------------------------------
 // The hypercall at a stop
@@ -84,7 +84,10 @@ export interface HypercallBody {
 }
 
 /** The hypercall the vCPU is at (guest side) or KVM is handling (hypervisor side). */
-export const hypercallRequest = request<HypercallArguments, HypercallBody>('hvdbg/hypercall');
+export const hypercallRequest = request<HypercallArguments, HypercallBody>(
+  'hvdbg/hypercall',
+  schema.object({ threadId: schema.integer, frameId: schema.integer }),
+);
 
 // ---------------------------------------------------------------------------------------------------
 // Hypercall sites of the loaded kernel
@@ -129,6 +132,7 @@ export interface HypercallSitesBody {
 /** The hypercall instructions in the loaded kernel, grouped by function (one-click breakpoints). */
 export const hypercallSitesRequest = request<HypercallSitesArguments, HypercallSitesBody>(
   'hvdbg/hypercallSites',
+  schema.object({ file: { ...schema.string, minLength: 1 }, portIo: schema.boolean }),
 );
 
 // ---------------------------------------------------------------------------------------------------
@@ -167,7 +171,11 @@ export interface SetHypercallBreakpointsBody {
 export const setHypercallBreakpointsRequest = request<
   SetHypercallBreakpointsArguments,
   SetHypercallBreakpointsBody
->('hvdbg/setHypercallBreakpoints');
+>(
+  'hvdbg/setHypercallBreakpoints',
+  // Each entry is checked by the service, which answers a bad one with its own unverified result.
+  schema.object({ breakpoints: { type: 'array', maxItems: 256 } }, ['breakpoints']),
+);
 
 // ---------------------------------------------------------------------------------------------------
 // The VM exit being handled
@@ -204,7 +212,10 @@ export interface VmExitBody {
 }
 
 /** The exit KVM is handling on this vCPU (the L1 hypervisor's view), when stopped in its exit handling. */
-export const vmExitRequest = request<VmExitArguments, VmExitBody>('hvdbg/vmExit');
+export const vmExitRequest = request<VmExitArguments, VmExitBody>(
+  'hvdbg/vmExit',
+  schema.object({ threadId: schema.integer }),
+);
 
 // ---------------------------------------------------------------------------------------------------
 // The catalogue

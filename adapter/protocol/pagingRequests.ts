@@ -6,7 +6,7 @@
  * strings; sizes in `pageSize` are bytes as numbers, `size` strings are hex bytes.
  */
 
-import { request } from './customRequests';
+import { request, schema } from './customRequests';
 
 /**
  * A root of page tables: a vCPU's CR3 (`guest`), or a hypervisor's nested table (`nested`: an NPT's nCR3
@@ -31,7 +31,7 @@ export interface PagingRootInfo {
 export const pageTableRootsRequest = request<
   { threadId?: number },
   { roots: PagingRootInfo[]; problems: string[] }
->('hvdbg/pageTableRoots');
+>('hvdbg/pageTableRoots', schema.object({ threadId: schema.integer }));
 
 /** One entry of a page table (Intel SDM Vol. 3A, 4.5; AMD APM Vol. 2, 5.3 and 15.25). */
 export interface PageTableEntryInfo {
@@ -61,7 +61,10 @@ export interface PageTableEntryInfo {
 export const pageTableChildrenRequest = request<
   { id: string; includeNotPresent?: boolean },
   { entries: PageTableEntryInfo[]; problem?: string }
->('hvdbg/pageTableChildren');
+>(
+  'hvdbg/pageTableChildren',
+  schema.object({ id: { ...schema.string, minLength: 1 }, includeNotPresent: schema.boolean }, ['id']),
+);
 
 /** One range of the memory map: contiguous virtual and physical, same flags and page size. */
 export interface MemoryMapRange {
@@ -82,13 +85,32 @@ export interface MemoryMapRange {
  * inclusive); `permissions` keeps ranges having all the listed ones (`w`, `x`, `u`, `wx`...).
  */
 export const memoryMapRequest = request<
-  { rootId?: string; threadId?: number; from?: string; to?: string; permissions?: string },
+  {
+    rootId?: string;
+    threadId?: number;
+    from?: string;
+    to?: string;
+    permissions?: string;
+    merge?: 'ranges' | 'qemu' | 'none';
+    warningsOnly?: boolean;
+  },
   {
     ranges: MemoryMapRange[];
     stats: { tables: number; leaves: number; packets: number; bytes: number; milliseconds: number };
     problems: string[];
   }
->('hvdbg/memoryMap');
+>(
+  'hvdbg/memoryMap',
+  schema.object({
+    rootId: schema.string,
+    threadId: schema.integer,
+    from: schema.string,
+    to: schema.string,
+    permissions: { type: 'string', pattern: '^[urwx!]*$' },
+    merge: { enum: ['ranges', 'qemu', 'none'] },
+    warningsOnly: schema.boolean,
+  }),
+);
 
 /** One level of a translation. */
 export interface TranslationStepInfo {
@@ -120,7 +142,13 @@ export const translateRequest = request<
     steps: TranslationStepInfo[];
     physicalMemoryReference?: string;
   }
->('hvdbg/translate');
+>(
+  'hvdbg/translate',
+  schema.object(
+    { address: { ...schema.string, minLength: 1 }, threadId: schema.integer, rootId: schema.string },
+    ['address'],
+  ),
+);
 
 /** The commands the paging service answers. */
 export const PAGING_REQUESTS: readonly string[] = [

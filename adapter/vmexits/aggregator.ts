@@ -9,7 +9,9 @@ import { DurationStats } from './duration-stats';
 import type { UnparsedLine } from './events';
 import type { ExitIsa } from './reason-types';
 import type { KvmStats } from './kvm-stats';
-import { finishStats } from './finish';
+import { finishStats, type Totals, type VcpuAcc } from './finish';
+
+export type { VcpuAcc } from './finish';
 import type { DropCounts } from './pairing';
 import { ThreadTable } from './thread-table';
 import { ReasonInterner } from './reason-intern';
@@ -31,12 +33,6 @@ export interface AggregateOptions {
   readonly reasons?: ReasonInterner;
 }
 
-/** Per-vCPU accumulators, indexed by reason id. */
-export interface VcpuAcc {
-  readonly stats: (DurationStats | undefined)[];
-  readonly exits: number[];
-}
-
 const KIND_NAMES: Readonly<Record<number, string>> = {
   [K.hypercall]: 'hypercall',
   [K.pio]: 'pio',
@@ -48,7 +44,7 @@ const KIND_NAMES: Readonly<Record<number, string>> = {
   [K.other]: 'other',
 };
 
-export class Aggregator {
+export class Aggregator implements Totals {
   readonly reasons: ReasonInterner;
   readonly vcpus = new Map<number, VcpuAcc>();
   readonly rips: RipCounter;

@@ -1,20 +1,51 @@
 /**
- * Turns an `Aggregator`'s accumulators into `KvmStats`. Reasons printed as bare codes (`0x4c`,
+ * Turns an aggregator's accumulators into `KvmStats`. Reasons printed as bare codes (`0x4c`,
  * libtraceevent's `UNKNOWN (76)`) carry no ISA; they are resolved against the ISA most named
  * exits used, and merged with the named rows for the same code.
  */
-import type { Aggregator } from './aggregator';
+import type { DurationStats } from './duration-stats';
+import type { UnparsedLine } from './events';
+import type { DropCounts } from './pairing';
+import type { RipCounter } from './rip-counter';
 import type { ExitIsa } from './reason-types';
 import type { KvmStats, RipStats, RowKey, VcpuStats } from './kvm-stats';
 import { RowBuilder } from './kvm-stats';
-import type { ReasonKey } from './reason-intern';
+import type { ReasonInterner, ReasonKey } from './reason-intern';
 import { exitReason } from './reasons';
 import { toBig } from './bytes';
 
 /** How many RIPs `topRips` lists. */
 export const TOP_RIPS = 20;
 
-export function finishStats(agg: Aggregator): KvmStats {
+/** Per-vCPU accumulators, indexed by reason id. */
+export interface VcpuAcc {
+  readonly stats: (DurationStats | undefined)[];
+  readonly exits: number[];
+}
+
+/** What {@link finishStats} reads of an aggregator's accumulators (adapter/vmexits/aggregator.ts). */
+export interface Totals {
+  readonly reasons: ReasonInterner;
+  readonly vcpus: ReadonlyMap<number, VcpuAcc>;
+  readonly rips: RipCounter;
+  readonly drops: DropCounts;
+  readonly isaExits: { readonly vmx: number; readonly svm: number };
+  readonly counts: {
+    readonly lines: number;
+    readonly events: number;
+    readonly unparsed: number;
+    readonly skipped: number;
+    readonly lostMarkers: number;
+    readonly lostEvents: number;
+    readonly lostUnknown: number;
+  };
+  readonly eventCounts: Readonly<Record<string, number>>;
+  readonly unparsedSamples: readonly UnparsedLine[];
+  readonly outOfOrder: number;
+  readonly threadsEvicted: number;
+}
+
+export function finishStats(agg: Totals): KvmStats {
   const { vmx, svm } = agg.isaExits;
   const isa: ExitIsa = vmx === 0 && svm === 0 ? 'unknown' : vmx >= svm ? 'vmx' : 'svm';
   const keys = agg.reasons.allKeys();
@@ -95,7 +126,7 @@ function rowKey(k: ReasonKey, isa: ExitIsa, resolved: Map<string, RowKey>): RowK
   return r;
 }
 
-function topRips(agg: Aggregator, keyOf: (id: number) => RowKey): RipStats[] {
+function topRips(agg: Totals, keyOf: (id: number) => RowKey): RipStats[] {
   const byRip = new Map<bigint, Map<string, number>>();
   for (const [hi, lo, id, count] of agg.rips.entries()) {
     const rip = toBig(hi, lo);

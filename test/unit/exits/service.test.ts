@@ -5,7 +5,8 @@ import { test } from 'node:test';
 import { exitsCommand } from '../../../adapter/exits/command';
 import { ExitsError } from '../../../adapter/exits/errors';
 import { blameOf, userMessage } from '../../../adapter/dap/errors';
-import { handleExitRequest } from '../../../adapter/exits/requests';
+import { registerExitRequests } from '../../../adapter/exits/requests';
+import { RequestTable } from '../../../adapter/session/requestTable';
 import { ExitTraceService } from '../../../adapter/exits/service';
 import { noSymbols, type SymbolResolver } from '../../../adapter/exits/symbols';
 import type { ExitSnapshot, LastExitsBody } from '../../../adapter/protocol/customRequests';
@@ -149,28 +150,34 @@ test('hv exits: the perf table of a file, of one vCPU, of the live trace; last e
   assert.match(last, /hypercall +0x801b +2\.00us/);
 });
 
-test('the custom requests: exitStats, openTrace, lastExits, bad arguments', async (t) => {
+test('the custom requests through the one request table: exitStats, openTrace, lastExits, bad arguments', async (t) => {
   const service = new ExitTraceService({ symbols: noSymbols });
   t.after(() => service.dispose());
-  const selected = () => Promise.resolve({ threadId: 1, vcpuIndex: 0 });
-  assert.deepEqual(await handleExitRequest(service, selected, 'hvdbg/exitStats', {}), {});
-  const opened = (await handleExitRequest(service, selected, 'hvdbg/openTrace', {
-    path: join(FIXTURES, 'ftrace-6.1-svm.txt'),
-  })) as { source: string };
+  const table = new RequestTable();
+  registerExitRequests({ handle: (request, handler) => table.add(request, handler) }, service, () =>
+    Promise.resolve({ threadId: 1, vcpuIndex: 0 }),
+  );
+  assert.deepEqual(await table.run('hvdbg/exitStats', {}), {});
+  const opened = (await table.run('hvdbg/openTrace', { path: join(FIXTURES, 'ftrace-6.1-svm.txt') })) as {
+    source: string;
+  };
   assert.match(opened.source, /^trace-\d+$/);
   await next<ExitSnapshot>(service, 'snapshot', (s) => s.source.state === 'ended');
-  const stats = (await handleExitRequest(service, selected, 'hvdbg/exitStats', {})) as {
-    snapshot: ExitSnapshot;
-  };
+  const stats = (await table.run('hvdbg/exitStats', undefined)) as { snapshot: ExitSnapshot };
   assert.equal(stats.snapshot.samples, 14);
   assert.equal(stats.snapshot.timeline.mode, 'whole');
-  const last = (await handleExitRequest(service, selected, 'hvdbg/lastExits', { count: 2 })) as LastExitsBody;
+  const last = (await table.run('hvdbg/lastExits', { count: 2 })) as LastExitsBody;
   assert.equal(last.exits.length, 2);
-  await assert.rejects(handleExitRequest(service, selected, 'hvdbg/openTrace', {}), /"path" is required/);
-  await assert.rejects(
-    handleExitRequest(service, selected, 'hvdbg/openTrace', { path: 3 }),
-    /must be a string/,
-  );
+  // Arguments are checked once, from the declaration's schema: the client's mistake, named.
+  await assert.rejects(table.run('hvdbg/openTrace', {}), (e: Error) => {
+    assert.equal(e.name, 'UserInputError');
+    assert.equal(e.message, 'hvdbg/openTrace: "path" is required');
+    return true;
+  });
+  await assert.rejects(table.run('hvdbg/openTrace', { path: 3 }), /hvdbg\/openTrace: "path" must be string/);
+  await assert.rejects(table.run('hvdbg/lastExits', { threadId: 1.5 }), /"threadId" must be integer/);
+  await assert.rejects(table.run('hvdbg/lastExits', 'x'), /the arguments must be object/);
+  await assert.rejects(table.run('hvdbg/nothing', {}), /unknown request 'hvdbg\/nothing'/);
 });
 
 test("the user's mistakes are shown as they are, not as internal errors", async (t) => {
