@@ -1,10 +1,11 @@
 /**
  * The Disassembly view's `disassemble` request: `instructionCount` instructions starting
  * `instructionOffset` instructions from an address, with symbols (`func+off`) and source lines where DWARF
- * has them. gdb disassembles (its AT&T text is what kernel developers read in `x/i`); this module finds a
- * start that decodes in step with the target address when the view scrolls backwards, and fills the rows
- * of memory that cannot be read with `??` (DAP: `presentationHint: 'invalid'`). Any other failure is an
- * error response, never a listing that looks like data.
+ * has them. gdb disassembles (its AT&T text is what kernel developers read in `x/i`) and gives each
+ * instruction its line (`disassemble` in adapter/gdb/mi/data.ts); this module sizes the listings to the
+ * rows asked for, finds a start that decodes in step with the target address when the view scrolls
+ * backwards, and fills the rows of memory that cannot be read with `??` (DAP: `presentationHint:
+ * 'invalid'`). Any other failure is an error response, never a listing that looks like data.
  */
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { GdbCommandError } from '../gdb/errors';
@@ -55,10 +56,83 @@ export async function listReadable(
 }
 
 /**
- * Finds a listing holding `before` instructions before `target` and `after` from it (target included).
- * Backwards, x86 code has no marks between instructions: starts are tried from `before * 15` bytes back,
- * one byte later each time, until the listing passes through `target` (x86 decoding falls into step within
- * a few instructions, so the first start almost always works).
+ * Bytes per instruction a listing is first sized by: x86-64 kernel code averages about 4 (6015 bytes of the
+ * lab's vmlinux around native_safe_halt hold 1483 instructions), and gdb's cost is per instruction listed
+ * (disassembly, symbols, source lines), so a listing sized at {@link MAX_INSN} a row costs about 3.5 times
+ * what the rows need. A listing that comes out short is extended at {@link MAX_INSN} a row, which always
+ * suffices.
+ */
+export const GUESS_INSN = 6;
+
+/**
+ * At least `count` instructions from `from` on (`from` first), fewer only where memory becomes unreadable:
+ * one listing sized at {@link GUESS_INSN} a row, then, while short, one from the end of its last instruction.
+ */
+export async function listForward(
+  list: Lister,
+  from: bigint,
+  count: number,
+): Promise<DisassembledInstruction[]> {
+  const out: DisassembledInstruction[] = [];
+  let next = from;
+  for (let attempt = 0; attempt < 3 && out.length < count; attempt++) {
+    const rows = count - out.length;
+    const size = BigInt(rows * (attempt === 0 ? GUESS_INSN : MAX_INSN) + MAX_INSN);
+    const chunk = await listReadable(list, next, next + size);
+    const last = chunk[chunk.length - 1];
+    if (last === undefined) break;
+    out.push(...chunk);
+    next = last.address + BigInt(lengthOf(last));
+  }
+  return out;
+}
+
+/**
+ * The instructions before `target` of a listing from `back` bytes below it that decodes in step with it,
+ * or undefined. x86 code has no marks between instructions: starts are tried one byte later each time
+ * (decoding falls into step within a few instructions, so the first start almost always works); below
+ * memory that cannot be read, from the target's page, the nearest start known to be mapped.
+ */
+async function listBefore(
+  list: Lister,
+  target: bigint,
+  back: number,
+): Promise<DisassembledInstruction[] | undefined> {
+  for (let slack = 0; slack < Math.min(MAX_INSN, back); slack++) {
+    const start = target - BigInt(back - slack);
+    const listing = await listReadable(list, start, target + 1n);
+    const at = listing.findIndex((i) => i.address === target);
+    if (at >= 0) return listing.slice(0, at);
+    if (listing.length === 0) {
+      const page = target & ~0xfffn;
+      if (page <= start || page >= target) return undefined;
+      const from = await listReadable(list, page, target + 1n);
+      const inPage = from.findIndex((i) => i.address === target);
+      return inPage >= 0 ? from.slice(0, inPage) : undefined;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * `count` instructions before `target` if they can be read (fewer when memory below cannot be), or
+ * undefined: sized at {@link GUESS_INSN} a row, and again at {@link MAX_INSN} a row when that is short.
+ */
+async function listBackward(
+  list: Lister,
+  target: bigint,
+  count: number,
+): Promise<DisassembledInstruction[] | undefined> {
+  const guess = await listBefore(list, target, count * GUESS_INSN);
+  if (guess !== undefined && guess.length >= count) return guess;
+  const wide = await listBefore(list, target, count * MAX_INSN);
+  return (wide?.length ?? -1) > (guess?.length ?? -1) ? wide : guess;
+}
+
+/**
+ * Finds a listing holding `before` instructions before `target` and `after` from it (target included):
+ * forward from the target ({@link listForward}), and backward to it ({@link listBackward}); when no
+ * start below decodes in step with the target, the listing starts at the target.
  */
 export async function findWindow(
   list: Lister,
@@ -66,27 +140,11 @@ export async function findWindow(
   before: number,
   after: number,
 ): Promise<Window> {
-  const end = target + BigInt((after + 1) * MAX_INSN);
-  if (before > 0) {
-    for (let slack = 0; slack < MAX_INSN; slack++) {
-      const start = target - BigInt(before * MAX_INSN - slack);
-      const listing = await listReadable(list, start, end);
-      const at = listing.findIndex((i) => i.address === target);
-      if (at >= 0) return { listing, at };
-      // Unreadable below the target: read from the target's page, the nearest start known to be mapped.
-      if (listing.length === 0) {
-        const page = target & ~0xfffn;
-        if (page > start && page < target) {
-          const from = await listReadable(list, page, end);
-          const inPage = from.findIndex((i) => i.address === target);
-          if (inPage >= 0) return { listing: from, at: inPage };
-        }
-        break;
-      }
-    }
-  }
-  const listing = await listReadable(list, target, end);
-  return { listing, at: listing.length > 0 && listing[0]?.address === target ? 0 : -1 };
+  const forward = await listForward(list, target, Math.max(after, 1));
+  if (forward[0]?.address !== target) return { listing: [], at: -1 };
+  const backward = before > 0 ? await listBackward(list, target, before) : undefined;
+  if (backward === undefined) return { listing: forward, at: 0 };
+  return { listing: [...backward, ...forward], at: backward.length };
 }
 
 /** Byte length of an instruction from gdb's `opcodes` ("0f 01 d9"); 1 when gdb gave none. */
@@ -143,7 +201,7 @@ export function rowsOf(
       instructionBytes: insn.opcodes,
     };
     if (insn.func !== undefined) item.symbol = `${insn.func}+${insn.offset ?? 0}`;
-    const lineKey = `${insn.fullname ?? ''}:${insn.line ?? ''}`;
+    const lineKey = `${insn.fullname ?? insn.file ?? ''}:${insn.line ?? ''}`;
     if (insn.line !== undefined && lineKey !== lastLine) {
       const source = toSource(insn.file, insn.fullname);
       if (source !== undefined) item.location = source;

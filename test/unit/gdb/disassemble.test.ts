@@ -1,7 +1,8 @@
 /**
  * The Disassembly view's requests replayed over real gdb 13 answers (test/fixtures/mi/disassemble.json,
  * recorded by test/lab/miCases.ts on the lab's vmlinux and kvm.ko): every row equals gdb's own `x/Ni`
- * (address, symbol, instruction text); `??` only where memory cannot be read.
+ * (address, symbol, instruction text) and carries gdb's `info line *ADDR` where the line changes (the
+ * rows after it, on the same line, carry none); `??` only where memory cannot be read.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -28,6 +29,19 @@ function parseX(text: string): { address: bigint; symbol: string | undefined; te
     });
 }
 
+/** `info line *ADDR`: `Line 52 of "arch/x86/include/asm/irqflags.h" starts at …` → that file:line; else none. */
+function parseInfoLine(text: string): string | undefined {
+  if (text.startsWith('No line number information')) return undefined;
+  const m = /^Line (\d+) of "([^"]+)"/.exec(text);
+  assert.ok(m?.[1] !== undefined && m[2] !== undefined, `not an info line answer: ${text}`);
+  return `${m[2]}:${m[1]}`;
+}
+
+/** The Source of a row names gdb's `file` (as `info line` prints it). */
+function toSource(file: string | undefined): DebugProtocol.Source | undefined {
+  return file === undefined ? undefined : { name: file };
+}
+
 async function replay(
   c: DisassemblyFixture['cases'][number],
 ): Promise<DebugProtocol.DisassembledInstruction[]> {
@@ -37,17 +51,25 @@ async function replay(
     BigInt(c.target),
     c.instructionOffset,
     c.instructionCount,
-    () => undefined,
+    toSource,
   );
   assert.equal(gdb.unused, 0, `${c.name}: commands of the transcript were not sent`);
   return rows;
 }
 
-test('the fixture holds the shapes that broke the view (a group without a line, a module, an error)', () => {
+test('the fixture holds the shapes that broke the view (padding, a module, no Python, an error)', () => {
   const results = fixture.cases.flatMap((c) => c.transcript.map((t) => t.result));
   assert.ok(
-    results.some((r) => r.includes('src_and_asm_line={line_asm_insn=[')),
-    'a group without line',
+    fixture.cases.some((c) => c.lines.some((l) => l.startsWith('No line number information'))),
+    'rows without a line',
+  );
+  assert.ok(
+    results.some((r) => r.includes('^error,msg="Undefined MI command: hvdbg-source-lines"')),
+    'the lines command defined on first use',
+  );
+  assert.ok(
+    fixture.cases.some((c) => c.withoutPython === true),
+    'a gdb without Python',
   );
   assert.ok(
     results.some((r) => r.includes('^error,msg="Cannot access memory')),
@@ -82,19 +104,48 @@ for (const c of fixture.cases) {
     );
     // The row at the request's own address is the target, whichever way the view scrolled.
     assert.equal(BigInt(rows[-c.instructionOffset]?.address ?? '0'), BigInt(c.target));
+    assertLines(rows, c.lines.map(parseInfoLine));
   });
 }
 
-test('a source group without a line (padding) gives instructions without a line; groups give theirs', () => {
-  const c = fixture.cases[0];
-  assert.ok(c?.transcript[0]);
-  const insns = parseDisassembly(resultOf(c.transcript[0].command, c.transcript[0].result));
-  const padding = insns.filter((i) => i.text === 'int3' && i.func === undefined);
-  assert.ok(padding.length > 0 && padding.every((i) => i.line === undefined && i.file === undefined));
-  const pc = insns.find((i) => i.address === BigInt(c.target));
-  assert.equal(pc?.func, 'native_safe_halt');
-  assert.equal(pc?.line, 52);
-  assert.match(pc?.file ?? '', /irqflags\.h$/);
+/**
+ * Each row's line is gdb's `info line` for its address: a row carries `line` (and its file) exactly where
+ * that differs from the previous row's, and a row on the previous row's line carries none.
+ */
+function assertLines(
+  rows: readonly DebugProtocol.DisassembledInstruction[],
+  expected: readonly (string | undefined)[],
+): void {
+  assert.equal(rows.length, expected.length, 'an info line answer per row');
+  rows.forEach((row, i) => {
+    const want = expected[i];
+    const changes = want !== undefined && (i === 0 || expected[i - 1] !== want);
+    const shown = row.line === undefined ? undefined : `${row.location?.name ?? '?'}:${row.line}`;
+    assert.equal(shown, changes ? want : undefined, `row ${i} at ${row.address} (${row.symbol ?? ''})`);
+  });
+}
+
+test("gdb 13's mode 5 files the PC's lines under preempt.h:61 when it starts mid-function (why mode 2)", () => {
+  const insns = parseDisassembly(resultOf(fixture.mode5.command, fixture.mode5.result));
+  const sti = insns.find((i) => i.func === 'native_safe_halt' && i.offset === 9);
+  assert.equal(sti?.text, 'sti');
+  assert.equal(`${sti.file ?? ''}:${sti.line ?? ''}`, 'arch/x86/include/asm/preempt.h:61');
+  const c = fixture.cases.find((k) => k.name === 'vmlinux, 10 back to the idle PC');
+  assert.ok(c !== undefined);
+  const lines = c.lines.map(parseInfoLine);
+  assert.ok(lines.includes('arch/x86/include/asm/irqflags.h:51'), 'info line: sti and hlt are irqflags.h:51');
+});
+
+test('the int3 padding between functions has no line; the idle PC has irqflags.h:52', async () => {
+  const c = fixture.cases.find((k) => k.name === 'vmlinux, the view around the PC');
+  assert.ok(c !== undefined);
+  const rows = await replay(c);
+  const padding = rows.filter((r) => r.instruction === 'int3' && r.symbol === undefined);
+  assert.ok(padding.length > 0 && padding.every((r) => r.line === undefined && r.location === undefined));
+  const pc = rows[-c.instructionOffset];
+  assert.equal(pc?.symbol, 'native_safe_halt+11');
+  assert.equal(pc.line, 52);
+  assert.match(pc.location?.name ?? '', /irqflags\.h$/);
 });
 
 test('rows past the end of what could be read continue from the last instruction, one byte each', () => {
@@ -129,7 +180,7 @@ test('rows past the end of what could be read continue from the last instruction
 
 test('an error other than unreadable memory is an error, not a listing of ??', async () => {
   const gdb = new ReplayGdb([
-    { command: '-data-disassemble -s 0x1000 -e 0x10ff -- 5', result: '^error,msg="No registers."' },
+    { command: '-data-disassemble -s 0x1000 -e 0x106f -- 2', result: '^error,msg="No registers."' },
   ]);
   await assert.rejects(
     disassembleAround(
