@@ -1,7 +1,7 @@
 /**
  * Attach and step latency of hvdbg against gdb itself, on the same lab guest in the same run.
  *
- *   npm run bench:attach-step          (node out/bench/attach-step.bench.js [rounds] [steps])
+ *   npm run bench:attach-step          (node out/bench/attachStep.bench.js [rounds] [steps])
  *
  * Rounds alternate between plain gdb (MI, no wrapper) and the hvdbg adapter over DAP, each attaching to
  * the guest, continuing to kvm_emulate_hypercall (the L2 guest issues hypercalls in a loop, so the code

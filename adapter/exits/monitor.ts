@@ -10,12 +10,12 @@ import type { ExitTimeline } from '../protocol/customRequests';
 import { type AggregateOptions, Aggregator } from '../vmexits/aggregator';
 import { toBig } from '../vmexits/bytes';
 import { finishStats } from '../vmexits/finish';
-import type { KvmStats } from '../vmexits/kvm-stats';
+import type { KvmStats } from '../vmexits/kvmStats';
 import { RecordScanner } from '../vmexits/parser';
-import { ReasonInterner } from '../vmexits/reason-intern';
+import { ReasonInterner } from '../vmexits/reasonIntern';
 import { exitReason } from '../vmexits/reasons';
 import { K, type ScanRecord } from '../vmexits/record';
-import { LAZY_INFO, readExtendedInfo } from '../vmexits/scan-exit';
+import { LAZY_INFO, readExtendedInfo } from '../vmexits/scanExit';
 import { type ExitSlot, RingIndex } from './ring';
 import { Timeline, type TimelineOptions } from './timeline';
 

@@ -4,7 +4,7 @@
  */
 import { ExitsError } from './errors';
 import type { LastExitsBody, ResolvedSymbol } from '../protocol/customRequests';
-import type { KvmStats } from '../vmexits/kvm-stats';
+import type { KvmStats } from '../vmexits/kvmStats';
 import { formatPerfKvmStat } from '../vmexits/format';
 import { describeSymbol } from './symbols';
 

@@ -91,7 +91,7 @@ export class GdbBackend extends EventEmitter<GdbBackendEvents> {
     this.exitedPromise.catch(() => undefined);
     // Execution records (`*running`, `*stopped`) and the results of hvdbg's token-tagged execution
     // commands are read straight off gdb's stdout and never reach gdb-js: through gdb-js a step cost
-    // 1.3 ms against gdb's own 0.9 ms (bench/attach-step.bench.ts). gdb-js owns every other command, its
+    // 1.3 ms against gdb's own 0.9 ms (bench/attachStep.bench.ts). gdb-js owns every other command, its
     // queue, and the console/log/target/notify streams.
     this.gdb.on('notify', (record) => this.emit('notify', record));
     this.gdb.consoleStream.each((text) => {
@@ -162,7 +162,7 @@ export class GdbBackend extends EventEmitter<GdbBackendEvents> {
    * Sends an execution command (`-exec-step-instruction --thread 2`) past gdb-js: written straight to
    * gdb with a token, its tagged result read straight off gdb's output and never shown to gdb-js, whose
    * queue (which pairs results with its own commands in order) stays in step. Resolves at `^running`.
-   * gdb-js's stream pipeline costs about 0.3 ms a step (bench/attach-step.bench.ts), a third of what
+   * gdb-js's stream pipeline costs about 0.3 ms a step (bench/attachStep.bench.ts), a third of what
    * gdb's own stepi takes.
    */
   async execute(command: string, timeoutMs = 10000): Promise<void> {

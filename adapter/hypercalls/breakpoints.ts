@@ -6,7 +6,7 @@
 import type { HypercallBreakpointResult } from '../protocol/hypercallRequests';
 import type { GdbBackend } from '../gdb/backend';
 import { deleteBreakpoints, insertBreakpoint } from '../gdb/mi/breakpoints';
-import { KVM_HYPERCALL_HANDLERS, kvmHypercallCondition, resolveKvmCall } from './kvmHandler';
+import { KVM_HYPERCALL_HANDLERS, kvmHypercallCondition, resolveKvmCall } from '../hypervisors/kvm/handler';
 
 function message(error: unknown): string {
   return error instanceof Error ? error.message.trim() : String(error);

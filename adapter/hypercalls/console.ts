@@ -2,7 +2,7 @@
 import type { HvCommand } from '../debugger/console';
 import { startingWith, type WordCompletion } from '../debugger/hvCompletions';
 import { KVM_HYPERCALLS } from './kvm';
-import { resolveKvmCall } from './kvmHandler';
+import { resolveKvmCall } from '../hypervisors/kvm/handler';
 import type { FrameRef } from '../debugger/frames';
 import type { HypercallService } from './session';
 import { formatHypercall, formatVmExit } from './info';

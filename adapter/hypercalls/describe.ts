@@ -1,11 +1,11 @@
 /**
- * Names a hypercall at a site from the vCPU's registers: which ABI (see choose-abi.ts), which call, each
+ * Names a hypercall at a site from the vCPU's registers: which ABI (see chooseAbi.ts), which call, each
  * argument by name. A number the catalogue lacks gives `kind: 'unknown'` with every argument register of the
  * ABI, raw; nothing is dropped. Port I/O that is not VMware's backdoor, and a `call reg` that misses every
  * hypercall page, give `not-hypercall` with the reason.
  */
 import { ABI_INFO, findHypercall, findVmwareHbCommand } from './catalogue';
-import { chooseAbi, type AbiChoice, type AbiReason } from './choose-abi';
+import { chooseAbi, type AbiChoice, type AbiReason } from './chooseAbi';
 import type { HypercallSite } from './decode';
 import { decodeHypervInput, type HypervInputValue } from './hyperv';
 import { RegisterFile, hex } from './registers';

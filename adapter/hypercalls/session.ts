@@ -32,9 +32,9 @@ import {
   parseGdbIntegerArray,
   resultWritten,
   type VcpuRegisterCache,
-} from './kvmHandler';
+} from '../hypervisors/kvm/handler';
 import { describeResult } from './result';
-import { KVM_OFFSET_EXPRESSIONS, VMCB_EXIT_CODE, describeVmExit, parseVmcbExit } from './vmExit';
+import { KVM_OFFSET_EXPRESSIONS, VMCB_EXIT_CODE, describeVmExit, parseVmcbExit } from '../hypervisors/kvm/vmExit';
 import { hex } from './registers';
 import { HypercallBreakpoints } from './breakpoints';
 import { listHypercallSites } from './siteList';

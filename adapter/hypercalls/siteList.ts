@@ -8,7 +8,7 @@ import type { HypercallSitesBody } from '../protocol/hypercallRequests';
 import type { GdbBackend } from '../gdb/backend';
 import { evaluate, readMemory } from '../gdb/mi/data';
 import type { GdbSymbolResolver } from '../exits/symbols';
-import { parseGdbInteger } from './kvmHandler';
+import { parseGdbInteger } from '../hypervisors/kvm/handler';
 import { collectSites, parseMaintSections } from './sites';
 import { HypercallRequestError } from './errors';
 

@@ -3,7 +3,7 @@
  * the thread's vCPU (learned from its kvm_entry lines) and the trace's ISA (from its exits).
  */
 import type { LineFields } from '../vmexits/index';
-import { hex } from './wellKnown';
+import { hex } from '../vmexits/wellKnown';
 
 export interface HoverContext {
   /** Thread id → vCPU, from the document's kvm_entry lines. */

@@ -15,10 +15,10 @@ import type {
 import { decodeEptViolation, decodeNestedPageFault } from '../vmexits/decode';
 import { eferLayout, layoutForRegister } from '../x86/controlRegisters';
 import { formatSummary } from '../x86/bitfields';
-import { describeExitInfo, describePageFaultErrorCode } from './describeInfo';
+import { describeExitInfo, describePageFaultErrorCode } from '../vmexits/describeInfo';
 import { origin, type HoverContext } from './describeCommon';
 import { findHypercall } from '../hypercalls/catalogue';
-import { hex, msrName, portName } from './wellKnown';
+import { hex, msrName, portName } from '../vmexits/wellKnown';
 
 const EFER = 0xc0000080;
 

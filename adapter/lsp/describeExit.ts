@@ -11,9 +11,9 @@ import {
   type ExitEvent,
   type ExitReasonInfo,
 } from '../vmexits/index';
-import { describeExitInfo, describePageFaultErrorCode } from './describeInfo';
+import { describeExitInfo, describePageFaultErrorCode } from '../vmexits/describeInfo';
 import { origin, type HoverContext } from './describeCommon';
-import { hex, vectorName } from './wellKnown';
+import { hex, vectorName } from '../vmexits/wellKnown';
 
 /** Markdown paragraphs. */
 export function describeExit(ev: ExitEvent, ctx: HoverContext): string[] {

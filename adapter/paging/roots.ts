@@ -5,7 +5,7 @@
  * guest-physical (L2) addresses translated through the nested table.
  */
 import type { PagingRootInfo } from '../protocol/pagingRequests';
-import type { KvmVcpu } from '../kvm/guests';
+import type { KvmVcpu } from '../hypervisors/kvm/guests';
 import { canonicalize } from '../x86/paging/canonical';
 import { decodeEntry } from '../x86/paging/entries';
 import { decodeEptEntry } from '../x86/paging/ept';

@@ -10,7 +10,7 @@ import type {
   pageTableChildrenRequest,
   pageTableRootsRequest,
 } from '../protocol/pagingRequests';
-import type { KvmGuests } from '../kvm/guests';
+import type { KvmGuests } from '../hypervisors/kvm/guests';
 import type { PhysicalMemory } from '../x86/paging/memory';
 import { parseHex } from './format';
 import { CachedPhysicalMemory, NestedPhysicalMemory, type PagingPhysicalMemory } from './memories';

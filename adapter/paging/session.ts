@@ -14,7 +14,7 @@ import {
 import type { SessionHost } from '../session/host';
 import { vcpuName } from '../debugger/threads';
 import { evaluate } from '../gdb/mi/data';
-import { findKvmGuests } from '../kvm/guests';
+import { findKvmGuests } from '../hypervisors/kvm/guests';
 import { pageTableCommand, translateCommand } from './commands';
 import type { VcpuPaging } from './roots';
 import { PagingService } from './service';

@@ -4,9 +4,9 @@
  */
 import { type AggregateOptions, Aggregator } from './aggregator';
 import type { TraceEvent } from './events';
-import type { KvmStats } from './kvm-stats';
+import type { KvmStats } from './kvmStats';
 import { RecordScanner } from './parser';
-import { ReasonInterner } from './reason-intern';
+import { ReasonInterner } from './reasonIntern';
 import { exitReason } from './reasons';
 
 export type { AggregateOptions } from './aggregator';

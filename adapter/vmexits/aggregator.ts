@@ -5,18 +5,18 @@
  * `maxKeys`, threads by `maxThreads`, vCPUs by `maxVcpus`, RIPs by `ripCapacity`.
  */
 import { printable } from './bytes';
-import { DurationStats } from './duration-stats';
+import { DurationStats } from './durationStats';
 import type { UnparsedLine } from './events';
-import type { ExitIsa } from './reason-types';
-import type { KvmStats } from './kvm-stats';
+import type { ExitIsa } from './reasonTypes';
+import type { KvmStats } from './kvmStats';
 import { finishStats, type Totals, type VcpuAcc } from './finish';
 
 export type { VcpuAcc } from './finish';
 import type { DropCounts } from './pairing';
-import { ThreadTable } from './thread-table';
-import { ReasonInterner } from './reason-intern';
+import { ThreadTable } from './threadTable';
+import { ReasonInterner } from './reasonIntern';
 import { K, type ScanRecord } from './record';
-import { RipCounter } from './rip-counter';
+import { RipCounter } from './ripCounter';
 
 export interface AggregateOptions {
   /** Pending exits/entries kept per thread for out-of-order lines (default 16). */

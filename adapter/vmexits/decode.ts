@@ -11,21 +11,21 @@ import {
   decodeVmxMsr,
   type CrAccess,
   type MsrAccess,
-} from './decode-cr-msr';
-import { decodeSvmIo, decodeVmxIo, type IoAccess } from './decode-io';
+} from './decodeCrMsr';
+import { decodeSvmIo, decodeVmxIo, type IoAccess } from './decodeIo';
 import {
   decodeEptViolation,
   decodeNestedPageFault,
   type EptViolation,
   type NestedPageFault,
-} from './decode-paging';
+} from './decodePaging';
 import type { ExitEvent } from './events';
 
 export type ExitInfo = IoAccess | EptViolation | NestedPageFault | CrAccess | MsrAccess;
 
-export * from './decode-cr-msr';
-export * from './decode-io';
-export * from './decode-paging';
+export * from './decodeCrMsr';
+export * from './decodeIo';
+export * from './decodePaging';
 
 /**
  * The decoded exit information for I/O, EPT violation, NPF, CR access and MSR exits; null for

@@ -11,7 +11,7 @@ import {
   type IoAccess,
   type MsrAccess,
   type NestedPageFault,
-} from '../vmexits/decode';
+} from './decode';
 import { hex, msrName, portName } from './wellKnown';
 
 export function describeExitInfo(info: ExitInfo): string {

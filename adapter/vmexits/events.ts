@@ -6,7 +6,7 @@
  * Units: `tsNs` is the trace clock in nanoseconds (the text's seconds with 6 or 9 decimals, scaled;
  * exact while below 2^53 ns, about 104 days of uptime). Addresses and 64-bit fields are `bigint`.
  */
-import type { ExitIsa } from './reason-types';
+import type { ExitIsa } from './reasonTypes';
 
 /** Fields every tracepoint line carries in its prefix. */
 export interface LineFields {

@@ -3,14 +3,14 @@
  * libtraceevent's `UNKNOWN (76)`) carry no ISA; they are resolved against the ISA most named
  * exits used, and merged with the named rows for the same code.
  */
-import type { DurationStats } from './duration-stats';
+import type { DurationStats } from './durationStats';
 import type { UnparsedLine } from './events';
 import type { DropCounts } from './pairing';
-import type { RipCounter } from './rip-counter';
-import type { ExitIsa } from './reason-types';
-import type { KvmStats, RipStats, RowKey, VcpuStats } from './kvm-stats';
-import { RowBuilder } from './kvm-stats';
-import type { ReasonInterner, ReasonKey } from './reason-intern';
+import type { RipCounter } from './ripCounter';
+import type { ExitIsa } from './reasonTypes';
+import type { KvmStats, RipStats, RowKey, VcpuStats } from './kvmStats';
+import { RowBuilder } from './kvmStats';
+import type { ReasonInterner, ReasonKey } from './reasonIntern';
 import { exitReason } from './reasons';
 import { toBig } from './bytes';
 

@@ -10,7 +10,7 @@
  *
  *     Total Samples:2000, Total events handled time:250122.51us.
  */
-import type { KvmStats, ReasonStats } from './kvm-stats';
+import type { KvmStats, ReasonStats } from './kvmStats';
 
 export interface PerfFormatOptions {
   /** Only this vCPU (perf `--vcpu`); default all. */

@@ -14,5 +14,5 @@ export {
 } from './parser';
 export { aggregate, aggregateStream, aggregateText, StatsBuilder, type StreamOptions } from './aggregate';
 export type { AggregateOptions } from './aggregator';
-export type { KvmStats, ReasonStats, VcpuStats, RipStats, Diagnostics } from './kvm-stats';
+export type { KvmStats, ReasonStats, VcpuStats, RipStats, Diagnostics } from './kvmStats';
 export { formatPerfKvmStat, cFixed, type PerfFormatOptions } from './format';

@@ -4,9 +4,9 @@
  * per vCPU, plus the guest RIPs that cause the most exits and what could not be used.
  * Times are nanoseconds.
  */
-import { DurationStats } from './duration-stats';
+import { DurationStats } from './durationStats';
 import type { UnparsedLine } from './events';
-import type { ExitIsa } from './reason-types';
+import type { ExitIsa } from './reasonTypes';
 
 export interface ReasonStats {
   /** Canonical reason name (KVM's spelling), or the printed text for reasons not in the tables. */

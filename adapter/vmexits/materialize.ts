@@ -3,7 +3,7 @@
  * strings and bigints per line).
  */
 import { hex, num, printable, toBig } from './bytes';
-import { LAZY_INFO, LAZY_RIP, readExtendedInfo } from './scan-exit';
+import { LAZY_INFO, LAZY_RIP, readExtendedInfo } from './scanExit';
 import type { ExitLayout, LineFields, TraceEvent } from './events';
 import { K, LAYOUT, type ScanRecord } from './record';
 

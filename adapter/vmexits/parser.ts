@@ -7,9 +7,9 @@
  * `aggregateStream` (aggregate.ts), which reads the same scanner's records directly.
  */
 import type { TraceEvent } from './events';
-import { LineSplitter } from './line-splitter';
+import { LineSplitter } from './lineSplitter';
 import { CommCache, materialize } from './materialize';
-import { ReasonInterner } from './reason-intern';
+import { ReasonInterner } from './reasonIntern';
 import { K, ScanRecord } from './record';
 import { scanLine } from './scanner';
 

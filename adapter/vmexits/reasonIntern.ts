@@ -3,7 +3,7 @@
  * decodes nor allocates a string per line. Bounded: at most `maxKeys` distinct reasons (further ones
  * share `overflow`) and `maxCache` cached texts (further texts are read each time, still correctly).
  */
-import type { ExitIsa, ExitReasonInfo } from './reason-types';
+import type { ExitIsa, ExitReasonInfo } from './reasonTypes';
 import { readReasonText } from './reasons';
 
 /** One distinct base exit reason; `id` is dense from 0 within an interner. */

@@ -1,14 +1,14 @@
 /**
  * Lookup of VMX/SVM exit reasons by code and by the name a trace prints.
- * Tables: `vmx-reasons.ts` (Intel SDM Vol. 3C, Appendix C) and `svm-reasons.ts` (AMD APM Vol. 2, Appendix C).
+ * Tables: `vmxReasons.ts` (Intel SDM Vol. 3C, Appendix C) and `svmReasons.ts` (AMD APM Vol. 2, Appendix C).
  */
-import type { ExitIsa, ExitReasonInfo } from './reason-types';
-import { SVM_EXIT_REASONS } from './svm-reasons';
-import { VMX_EXIT_REASON_FLAGS, VMX_EXIT_REASONS } from './vmx-reasons';
+import type { ExitIsa, ExitReasonInfo } from './reasonTypes';
+import { SVM_EXIT_REASONS } from './svmReasons';
+import { VMX_EXIT_REASON_FLAGS, VMX_EXIT_REASONS } from './vmxReasons';
 
-export type { ExitIsa, ExitReasonInfo } from './reason-types';
-export { SVM_EXIT_REASONS } from './svm-reasons';
-export { VMX_EXIT_REASONS, VMX_FAILED_VMENTRY } from './vmx-reasons';
+export type { ExitIsa, ExitReasonInfo } from './reasonTypes';
+export { SVM_EXIT_REASONS } from './svmReasons';
+export { VMX_EXIT_REASONS, VMX_FAILED_VMENTRY } from './vmxReasons';
 
 const vmxByCode = new Map(VMX_EXIT_REASONS.map((r) => [r.code, r]));
 const svmByCode = new Map(SVM_EXIT_REASONS.map((r) => [r.code, r]));

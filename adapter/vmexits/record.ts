@@ -2,7 +2,7 @@
  * The scanner's reusable, allocation-free view of one line. `scanLine` fills it; the aggregator
  * reads it directly and `materialize` turns it into a `TraceEvent` when a caller wants objects.
  */
-import type { InternedReason } from './reason-intern';
+import type { InternedReason } from './reasonIntern';
 
 /** Line kinds (`ScanRecord.kind`). */
 export const K = {

@@ -11,7 +11,7 @@
  * `vcpu %u, rip 0x%lx inj 0x%08x inj_error_code 0x%08x%s%s`, and the plugin's `vcpu %u rip 0x%llx`.
  */
 import { allHex, ascii, dec, hex, lit, num, skipSpaces } from './bytes';
-import type { ReasonInterner } from './reason-intern';
+import type { ReasonInterner } from './reasonIntern';
 import { K, LAYOUT, type ScanRecord } from './record';
 
 const VCPU = ascii('vcpu ');

@@ -7,10 +7,10 @@
  */
 import { ascii, dec, lit, num, skipSpaces } from './bytes';
 import { scanPrefix } from './prefix';
-import type { ReasonInterner } from './reason-intern';
+import type { ReasonInterner } from './reasonIntern';
 import { K, type ScanRecord } from './record';
-import { scanEntry, scanExit } from './scan-exit';
-import { scanHypercall, scanMmio, scanMsrCr, scanPageFault, scanPio, scanUserspaceExit } from './scan-other';
+import { scanEntry, scanExit } from './scanExit';
+import { scanHypercall, scanMmio, scanMsrCr, scanPageFault, scanPio, scanUserspaceExit } from './scanOther';
 
 const CPU_COLON = ascii('CPU:');
 const CPU_SP = ascii('CPU ');

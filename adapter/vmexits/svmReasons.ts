@@ -9,7 +9,7 @@
  * Aliases: libtraceevent's kvm plugin (`trace-cmd report`, `perf script`) prints `EXIT_` plus the
  * `SVM_EXIT_` macro suffix, e.g. `EXIT_IOIO`, `EXIT_VMMCALL`, `EXIT_EXCP_PF`, `EXIT_ERR`.
  */
-import { row, type ExitReasonInfo } from './reason-types';
+import { row, type ExitReasonInfo } from './reasonTypes';
 
 const K = true; // named in KVM's SVM_EXIT_REASONS
 const H = false; // KVM prints the code in hex

@@ -11,7 +11,7 @@
  * that are (`cpuid`, `hypercall`, `wbinvd`, `invlpg`, `task_switch`) cannot be told from SVM's without
  * context and stay SVM.
  */
-import { row, type ExitReasonInfo } from './reason-types';
+import { row, type ExitReasonInfo } from './reasonTypes';
 
 /** Bit 31 of the VMX exit-reason field: the exit is a VM-entry failure (SDM Vol. 3C §28.2.1). */
 export const VMX_FAILED_VMENTRY = 0x80000000;

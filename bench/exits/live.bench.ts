@@ -15,7 +15,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { ExitTraceService } from '../../adapter/exits/service';
 import { noSymbols } from '../../adapter/exits/symbols';
 import type { ExitSnapshot } from '../../adapter/protocol/customRequests';
-import { generateTrace } from '../vmexits/gen-trace';
+import { generateTrace } from '../vmexits/genTrace';
 
 interface Row {
   rate: number;

@@ -5,7 +5,7 @@
  * `kvm_page_fault`, `kvm_hypercall`). Lines are in timestamp order, every exit is followed by its
  * thread's entry, so a plain per-thread pairing (the awk script) gives the same statistics.
  *
- * Usage: `node out/bench/vmexits/gen-trace.js LINES PATH [SEED]`.
+ * Usage: `node out/bench/vmexits/genTrace.js LINES PATH [SEED]`.
  */
 import * as fs from 'node:fs';
 

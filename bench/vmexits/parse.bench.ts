@@ -3,7 +3,7 @@
  * `kvm-stat.awk` (the same per-reason counts and exit-to-entry times), in the same run.
  *
  * For each size (default 250,000 and 1,000,000 lines) it writes the trace to a temporary file
- * (`gen-trace.ts`, deterministic), then runs each tool `REPS` times as a child process under
+ * (`genTrace.ts`, deterministic), then runs each tool `REPS` times as a child process under
  * `/usr/bin/time` (wall time, user+system CPU, peak RSS), alternating them, and reports medians,
  * lines per second and the ratio, and checks both computed the same samples per reason (and times
  * within 1 µs per sample, awk working in floating-point seconds).
@@ -14,7 +14,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { generateTrace } from './gen-trace';
+import { generateTrace } from './genTrace';
 
 interface Run {
   readonly wallS: number;
@@ -25,7 +25,7 @@ interface Run {
 
 const TIME = '/usr/bin/time';
 const AWK = path.join(__dirname, '..', '..', '..', 'bench', 'vmexits', 'kvm-stat.awk');
-const OURS = path.join(__dirname, 'run-ours.js');
+const OURS = path.join(__dirname, 'runOurs.js');
 
 /** Runs `cmd args` under /usr/bin/time; wall time measured here, CPU and peak RSS from time(1). */
 function timed(cmd: string, args: readonly string[]): Run {

@@ -3,7 +3,7 @@
  * prints one JSON line: lines, parse time, peak memory (VmHWM from /proc/self/status, and the
  * largest RSS sampled every 5 ms) and the per-reason rows to check against awk.
  *
- * Usage: `node out/bench/vmexits/run-ours.js PATH [sync|stream]` — `sync` reads 1 MiB at a time
+ * Usage: `node out/bench/vmexits/runOurs.js PATH [sync|stream]` — `sync` reads 1 MiB at a time
  * into one reused Buffer; `stream` uses `aggregateStream(fs.createReadStream(PATH))`.
  */
 import * as fs from 'node:fs';

@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import { execFile } from 'node:child_process';
 import * as os from 'node:os';
 import type { Page } from 'playwright-core';
-import { generateTrace } from '../../bench/vmexits/gen-trace';
+import { generateTrace } from '../../bench/vmexits/genTrace';
 import { bootLab, type Lab } from '../lab/lab';
 import { installCodeServer, repoRoot, startCodeServer, type CodeServer } from './codeServer';
 import { LAB_CONFIG_NAME, writeLabWorkspace } from './labWorkspace';

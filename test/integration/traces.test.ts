@@ -1,14 +1,14 @@
 // adapter/vmexits against the live lab: the kvm trace stream on ttyS1, and one window captured both as
-// the kernel's own text and with trace-cmd (test/lab/capture-traces.ts, the procedure that made the
+// the kernel's own text and with trace-cmd (test/lab/captureTraces.ts, the procedure that made the
 // committed captures in test/fixtures/traces/captures), compared with the independent reading in
-// test/lab/trace-reference.ts.
+// test/lab/traceReference.ts.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { aggregateText, parseTraceText, type TraceEvent } from '../../adapter/vmexits';
-import { assertCaptureAgrees, assertMatchesReference, describe } from '../lab/capture-check';
-import { captureTraces } from '../lab/capture-traces';
+import { assertCaptureAgrees, assertMatchesReference, describe } from '../lab/captureCheck';
+import { captureTraces } from '../lab/captureTraces';
 import { bootLab, prepareLab, type Lab } from '../lab/lab';
-import { refLines, refStats } from '../lab/trace-reference';
+import { refLines, refStats } from '../lab/traceReference';
 
 const TIMEOUT = 300_000; // TCG on a busy 2-core machine; idle: boot ~4 s, capture ~10 s
 const STREAM_LINES = 400;

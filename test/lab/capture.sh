@@ -2,7 +2,7 @@
 # shellcheck shell=dash
 # /bin/hvdbg-capture in the lab initramfs (from test/lab/capture.sh, copied by prepare.sh). Records the
 # kvm:* trace events of one window ONCE, in the top-level ftrace buffer, and prints that buffer two ways
-# on stdout: the kernel's own text (the `trace` file) and trace-cmd's trace.dat. test/lab/capture-traces.ts
+# on stdout: the kernel's own text (the `trace` file) and trace-cmd's trace.dat. test/lab/captureTraces.ts
 # types `hvdbg-capture <seconds>` on the console and decodes the output; see
 # test/fixtures/traces/README.md.
 #

@@ -1,10 +1,10 @@
 // Assertions shared by test/unit/vmexits/captures.test.ts (committed captures) and
 // test/integration/traces.test.ts (a live capture): the two views of one capture hold the same events,
-// and adapter/vmexits' statistics of each equal the independent reference (trace-reference.ts).
+// and adapter/vmexits' statistics of each equal the independent reference (traceReference.ts).
 import assert from 'node:assert/strict';
 import { aggregate, aggregateText, parseTraceText } from '../../adapter/vmexits';
 import type { KvmStats, ReasonStats } from '../../adapter/vmexits';
-import { SVM_REASONS, refLines, refStats, type RefRow, type RefStats } from './trace-reference';
+import { SVM_REASONS, refLines, refStats, type RefRow, type RefStats } from './traceReference';
 
 /**
  * The kernel's text and the report hold the same events, line for line: same thread, CPU, timestamp

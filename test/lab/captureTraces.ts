@@ -2,7 +2,7 @@
 // and turns the trace.dat into `trace-cmd report` text on this machine. The guest half is
 // test/lab/capture.sh (/bin/hvdbg-capture in the initramfs); see test/fixtures/traces/README.md.
 //
-//   node out/test/lab/capture-traces.js [--seconds 1] [--out test/fixtures/traces/captures] [--name lab-6.1-svm]
+//   node out/test/lab/captureTraces.js [--seconds 1] [--out test/fixtures/traces/captures] [--name lab-6.1-svm]
 //
 // boots the lab with the L2 hypercall loop, captures, and writes <name>.trace.txt (the kernel's text),
 // <name>.trace-cmd-report.txt (`trace-cmd report`) and <name>.trace.dat.
@@ -266,7 +266,7 @@ export function eventLines(text: string): string[] {
   return text.split('\n').filter((l) => /^\s*(?:\S+:\s+)?.+-\d+\s+\[\d+\]\s/.test(l) && !l.startsWith('#'));
 }
 
-const usage = `usage: node out/test/lab/capture-traces.js [options]
+const usage = `usage: node out/test/lab/captureTraces.js [options]
   --seconds S   recording window (default 1)
   --out DIR     where to write (default test/fixtures/traces/captures)
   --name NAME   file name stem (default lab-<kernel series>-svm)

@@ -9,10 +9,10 @@
  * RAX through `kvm_rax_write`, which sets bit VCPU_REGS_RAX of `vcpu->arch.regs_dirty`; SVM and VMX clear
  * `regs_dirty` at every VM exit), `arch/x86/kvm/kvm_cache_regs.h`.
  */
-import { findHypercall } from './catalogue';
-import type { TrapSite } from './decode';
-import { describeCall, type KnownHypercall, type UnknownHypercall } from './describe';
-import { KVM_HYPERCALLS } from './kvm';
+import { findHypercall } from '../../hypercalls/catalogue';
+import type { TrapSite } from '../../hypercalls/decode';
+import { describeCall, type KnownHypercall, type UnknownHypercall } from '../../hypercalls/describe';
+import { KVM_HYPERCALLS } from '../../hypercalls/kvm';
 
 /** `enum kvm_reg` indices of `vcpu->arch.regs[]`. */
 export const VCPU_REGS = {

@@ -8,11 +8,11 @@
  * KVM read it for this exit). Reason names: adapter/vmexits (AMD APM Vol. 2 App. C, Intel SDM Vol. 3C
  * App. C).
  */
-import type { VmExitInfo } from '../protocol/hypercallRequests';
-import { describeExitInfo } from '../lsp/describeInfo';
-import { decodeExitInfo } from '../vmexits/decode';
-import { exitReason } from '../vmexits/reasons';
-import { hex } from './registers';
+import type { VmExitInfo } from '../../protocol/hypercallRequests';
+import { describeExitInfo } from '../../vmexits/describeInfo';
+import { decodeExitInfo } from '../../vmexits/decode';
+import { exitReason } from '../../vmexits/reasons';
+import { hex } from '../../hypercalls/registers';
 
 /**
  * VMCB control-area offsets of EXITCODE, EXITINFO1, EXITINFO2 (AMD APM Vol. 2, Appendix B, Table B-1):

@@ -10,7 +10,7 @@ import { completePath } from '../../../adapter/debugger/pathCompletion';
 import { completeExits } from '../../../adapter/exits/complete';
 import { completeKvmHypercall, hypercallCommands } from '../../../adapter/hypercalls/console';
 import type { HypercallService } from '../../../adapter/hypercalls/session';
-import { resolveKvmCall } from '../../../adapter/hypercalls/kvmHandler';
+import { resolveKvmCall } from '../../../adapter/hypervisors/kvm/handler';
 import type { PagingRootInfo } from '../../../adapter/protocol/pagingRequests';
 import { completePageTableFilter, completeTranslateOption } from '../../../adapter/paging/complete';
 

@@ -13,10 +13,10 @@ import {
   parseGdbIntegerArray,
   resolveKvmCall,
   resultWritten,
-} from '../../../adapter/hypercalls/kvmHandler';
+} from '../../../adapter/hypervisors/kvm/handler';
 import { describeResult } from '../../../adapter/hypercalls/result';
 import { candidateOffsets, collectSites, parseMaintSections } from '../../../adapter/hypercalls/sites';
-import { describeVmExit, parseVmcbExit } from '../../../adapter/hypercalls/vmExit';
+import { describeVmExit, parseVmcbExit } from '../../../adapter/hypervisors/kvm/vmExit';
 
 const RIP = 0x801bn;
 const VMMCALL = [0x0f, 0x01, 0xd9];

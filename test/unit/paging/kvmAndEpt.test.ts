@@ -1,7 +1,7 @@
 // KVM's guests found through gdb expressions (a transcript of what gdb answers), EPT roots, console text.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { findKvmGuests } from '../../../adapter/kvm/guests';
+import { findKvmGuests } from '../../../adapter/hypervisors/kvm/guests';
 import { PT_HEADER, pageTableCommand, translateCommand } from '../../../adapter/paging/commands';
 import { tableEntries } from '../../../adapter/paging/tables';
 import { translateThrough } from '../../../adapter/paging/translation';

@@ -1,5 +1,5 @@
 // A page-table service over memory images: fake vCPUs, physical memory and KVM guests.
-import type { KvmGuests, KvmVcpu } from '../../../adapter/kvm/guests';
+import type { KvmGuests, KvmVcpu } from '../../../adapter/hypervisors/kvm/guests';
 import type { PagingPhysicalMemory } from '../../../adapter/paging/memories';
 import type { VcpuPaging } from '../../../adapter/paging/roots';
 import { PagingService } from '../../../adapter/paging/service';

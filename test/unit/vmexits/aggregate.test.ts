@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { aggregate, aggregateStream, aggregateText } from '../../../adapter/vmexits/aggregate';
 import { Readable } from 'node:stream';
-import type { KvmStats } from '../../../adapter/vmexits/kvm-stats';
+import type { KvmStats } from '../../../adapter/vmexits/kvmStats';
 import { parseTraceText } from '../../../adapter/vmexits/parser';
 import { fixture, fixtureNames } from './fixtures';
 

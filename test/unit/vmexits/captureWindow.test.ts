@@ -5,8 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { fromFirstEntries } from '../../lab/capture-check';
-import { refStats } from '../../lab/trace-reference';
+import { fromFirstEntries } from '../../lab/captureCheck';
+import { refStats } from '../../lab/traceReference';
 
 const TEXT = [
   '   kvm-hypercall-127     [000] .....     5.371901: kvm_exit: vcpu 0 reason io rip 0x801e info1 0x0000000000100210 info2 0x0000000000008020 intr_info 0x00000000 error_code 0x00000000',

@@ -1,7 +1,7 @@
-// Real captures from the lab's KVM (test/fixtures/traces/captures, made by test/lab/capture-traces.ts):
+// Real captures from the lab's KVM (test/fixtures/traces/captures, made by test/lab/captureTraces.ts):
 // one recording window as the kernel's own text and as `trace-cmd report` of trace-cmd's trace.dat.
 // Both go through both parsers of adapter/vmexits and must give the same statistics, equal to the
-// plain independent reading in test/lab/trace-reference.ts (no numbers here come from the parser).
+// plain independent reading in test/lab/traceReference.ts (no numbers here come from the parser).
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -18,9 +18,9 @@ import {
   bothParsers,
   hypercallsOf,
   withoutLineCounts,
-} from '../../lab/capture-check';
-import { CaptureDecoder } from '../../lab/capture-traces';
-import { refLines, refStats } from '../../lab/trace-reference';
+} from '../../lab/captureCheck';
+import { CaptureDecoder } from '../../lab/captureTraces';
+import { refLines, refStats } from '../../lab/traceReference';
 import { FIXTURES } from './fixtures';
 
 const DIR = path.join(FIXTURES, 'captures');

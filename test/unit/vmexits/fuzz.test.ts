@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { aggregate, aggregateText } from '../../../adapter/vmexits/aggregate';
 import type { TraceEvent } from '../../../adapter/vmexits/events';
 import { TraceParser } from '../../../adapter/vmexits/parser';
-import { prng } from '../../../bench/vmexits/gen-trace';
+import { prng } from '../../../bench/vmexits/genTrace';
 import { fixture, fixtureNames } from './fixtures';
 
 const SEEDS: Buffer[] = fixtureNames().flatMap((n) =>

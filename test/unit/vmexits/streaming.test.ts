@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import type { TraceEvent } from '../../../adapter/vmexits/events';
-import { LineSplitter } from '../../../adapter/vmexits/line-splitter';
+import { LineSplitter } from '../../../adapter/vmexits/lineSplitter';
 import { TraceParser, parseTraceStream, parseTraceText } from '../../../adapter/vmexits/parser';
 import { fixture, fixtureNames } from './fixtures';
 

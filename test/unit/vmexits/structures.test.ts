@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DurationStats } from '../../../adapter/vmexits/duration-stats';
+import { DurationStats } from '../../../adapter/vmexits/durationStats';
 import { ThreadPairing, type DropCounts } from '../../../adapter/vmexits/pairing';
-import { RipCounter } from '../../../adapter/vmexits/rip-counter';
+import { RipCounter } from '../../../adapter/vmexits/ripCounter';
 
 void test('DurationStats: Welford values and merging equal adding everything to one', () => {
   const xs = [5, 7, 3, 11, 13, 2, 2, 9];
