@@ -29,7 +29,7 @@ interface Round {
 /** The same symbol files the adapter loads from labAttachConfig: vmlinux, kvm.ko and kvm-amd.ko with sections. */
 function symbolArgs(lab: Lab): string[] {
   const commands = [`-file-exec-and-symbols ${lab.manifest.vmlinux}`];
-  const config = labAttachConfig(lab) as {
+  const config = labAttachConfig(lab, { trace: false }) as {
     symbolFiles: { path: string; address: string; sections: Record<string, string> }[];
   };
   for (const file of config.symbolFiles) {
@@ -77,7 +77,7 @@ async function dapRound(lab: Lab): Promise<Round> {
     const m = /loaded .* in (\d+) ms/.exec(e.body.output);
     if (m?.[1] !== undefined) symbolsMs += Number(m[1]);
   });
-  const config = labAttachConfig(lab, { sourcePaths: [], sourceFileMap: {} });
+  const config = labAttachConfig(lab, { sourcePaths: [], sourceFileMap: {}, trace: false });
   const t = performance.now();
   const entry = dc.waitForEvent('stopped');
   await dc.attachRequest(config);

@@ -46,7 +46,7 @@ async function main(): Promise<void> {
     await lab.console.waitFor(/HVDBG-HC .*nr=/, 120_000);
     const dc = await startClient(60_000);
     try {
-      await attach(dc, labAttachConfig(lab));
+      await attach(dc, labAttachConfig(lab, { trace: false }));
       const off: number[] = [];
       const on: number[] = [];
       for (let b = 0; b < blocks; b++) {

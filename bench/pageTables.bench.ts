@@ -35,7 +35,7 @@ async function main(): Promise<void> {
     await lab.console.waitFor(/HVDBG-HC .*nr=/, 180_000);
     dc = await startClient(120_000);
     const client = dc;
-    await attach(client, labAttachConfig(lab));
+    await attach(client, labAttachConfig(lab, { trace: false }));
     await client.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'kvm_emulate_hypercall' }] });
     const stop = await stopAfter(client, () => client.continueRequest({ threadId: 0 }));
     const threadId = stop.body.threadId ?? 1;

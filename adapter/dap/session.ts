@@ -28,6 +28,7 @@ import { exitStatsUpdatedEvent, lastExitsEvent } from '../protocol/customRequest
 import { answerFailure, blameOf, ERROR_IDS, userMessage } from './errors';
 import { modulesBody } from '../kernel/dapModules';
 import { StaleReferenceError } from '../debugger/stale';
+import { noTranscript, openTranscript, record, recording } from '../session/transcript';
 import { UserInputError } from '../debugger/userInputError';
 import { checkRequestArguments } from './requestArguments';
 
@@ -104,6 +105,37 @@ export class HvdbgSession extends DebugSession {
       return;
     }
     super.dispatchRequest(normalized);
+  }
+
+  /** Every message in and out goes to the session's transcript, when it has one (`trace`). */
+  override handleMessage(message: DebugProtocol.ProtocolMessage): void {
+    if (recording()) record('dap<', JSON.stringify(message));
+    super.handleMessage(message);
+  }
+
+  override sendResponse(response: DebugProtocol.Response): void {
+    if (recording()) record('dap>', JSON.stringify(response));
+    super.sendResponse(response);
+  }
+
+  override sendEvent(event: DebugProtocol.Event): void {
+    if (recording()) record('dap>', JSON.stringify(event));
+    super.sendEvent(event);
+  }
+
+  /** Opens the transcript the configuration asks for, and says where it is. */
+  private startTranscript(args: CommonArguments): void {
+    if (args.trace === undefined || args.trace === false) {
+      noTranscript();
+      return;
+    }
+    try {
+      const file = openTranscript(args.trace);
+      this.log(`hvdbg: writing a transcript of this session (DAP, gdb/MI, RSP) to ${file}\n`);
+    } catch (error) {
+      noTranscript();
+      this.log(`hvdbg: "trace": cannot write the transcript: ${userMessage(error)}\n`, 'stderr');
+    }
   }
 
   override start(inStream: NodeJS.ReadableStream, outStream: NodeJS.WritableStream): void {
@@ -218,6 +250,7 @@ export class HvdbgSession extends DebugSession {
   ) {
     this.startOnce(response, async () => {
       const args = validateArguments('attach', raw);
+      this.startTranscript(args);
       const address = parseStubAddress(args.target);
       if ('error' in address)
         throw new ConfigurationError(`Invalid hvdbg attach configuration: "target": ${address.error}.`);
@@ -231,6 +264,7 @@ export class HvdbgSession extends DebugSession {
   ) {
     this.startOnce(response, async () => {
       const args = validateArguments('launch', raw);
+      this.startTranscript(args);
       this.qemu = await launchQemu({
         path: args.qemu.path ?? 'qemu-system-x86_64',
         args: args.qemu.args,

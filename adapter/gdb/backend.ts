@@ -11,6 +11,7 @@ import { PassThrough } from 'node:stream';
 import { GdbCommandError, GdbExitedError, GdbNotFoundError, GdbTimeoutError, toGdbError } from './errors';
 import { parseMIRecord, wrapGdbProcess, type GdbJs, type RawAsyncRecord } from './gdbjs';
 import { quoteMI, type MITuple } from './miValues';
+import { record as transcribe } from '../session/transcript';
 
 export interface GdbStartOptions {
   /** The gdb executable (a name on PATH or a path). */
@@ -175,6 +176,7 @@ export class GdbBackend extends EventEmitter<GdbBackendEvents> {
       this.tokenWaiters.set(token, { resolve, reject });
       timer = setTimeout(() => reject(new GdbTimeoutError(command, timeoutMs)), timeoutMs);
     });
+    transcribe('mi>', `${token}${command}`);
     this.child.stdin.write(`${token}${command}\n`);
     try {
       await Promise.race([answered, this.exitedPromise]);
@@ -196,6 +198,7 @@ export class GdbBackend extends EventEmitter<GdbBackendEvents> {
     let forward = '';
     for (const raw of lines) {
       const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+      transcribe('mi<', line);
       if (line.startsWith('*running')) {
         // Only the thread matters here; no need for the full parser on every step.
         const thread = /thread-id="([^"]*)"/.exec(line)?.[1] ?? 'all';

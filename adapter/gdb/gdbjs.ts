@@ -11,6 +11,7 @@
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import runtime from 'regenerator-runtime';
+import { record } from '../session/transcript';
 
 (globalThis as { regeneratorRuntime?: unknown }).regeneratorRuntime ??= runtime;
 
@@ -55,7 +56,10 @@ export function parseMIRecord(line: string): ParsedRecord {
  */
 export function wrapGdbProcess(child: ChildProcessWithoutNullStreams, stdout: Readable): GdbJs {
   const stdin = {
-    write: (chunk: string): boolean => child.stdin.write(chunk),
+    write: (chunk: string): boolean => {
+      record('mi>', chunk);
+      return child.stdin.write(chunk);
+    },
   };
   const facade = {
     stdin,

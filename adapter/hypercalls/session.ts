@@ -34,7 +34,12 @@ import {
   type VcpuRegisterCache,
 } from '../hypervisors/kvm/handler';
 import { describeResult } from './result';
-import { KVM_OFFSET_EXPRESSIONS, VMCB_EXIT_CODE, describeVmExit, parseVmcbExit } from '../hypervisors/kvm/vmExit';
+import {
+  KVM_OFFSET_EXPRESSIONS,
+  VMCB_EXIT_CODE,
+  describeVmExit,
+  parseVmcbExit,
+} from '../hypervisors/kvm/vmExit';
 import { hex } from './registers';
 import { HypercallBreakpoints } from './breakpoints';
 import { listHypercallSites } from './siteList';

@@ -34,6 +34,8 @@ export interface CommonArguments {
   readonly initCommands?: readonly string[];
   readonly connectTimeout?: number;
   readonly exitTrace?: string | ExitTraceSetting;
+  /** A transcript of the session (DAP, gdb/MI, RSP): `true` for a file in the OS temp directory, or a path. */
+  readonly trace?: boolean | string;
 }
 
 export interface AttachArguments extends CommonArguments {
@@ -109,6 +111,12 @@ const common = {
     description: "Source directories searched for relative file names (gdb's directory command).",
     items: { type: 'string' },
     default: [],
+  },
+  trace: {
+    type: ['boolean', 'string'],
+    description:
+      "Write a transcript of the session: every DAP message, every gdb/MI line and every RSP packet through hvdbg's relay, timestamped. true: a file in the OS temp directory (its name is printed in the Debug Console); a string: that file. Attach it to a bug report.",
+    default: false,
   },
   breakpointType: {
     type: 'string',

@@ -1,5 +1,6 @@
 // The workspace a user (or the e2e test, or the demo) opens to debug the lab guest: a folder whose
 // .vscode/launch.json attaches hvdbg to the lab's gdbstub. The one place that spells that launch config.
+import { transcriptFile } from '../integration/support/session';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -37,6 +38,8 @@ export function labLaunchConfig(lab: Lab): Record<string, unknown> {
     request: 'attach',
     name: LAB_CONFIG_NAME,
     target: `unix:${lab.gdbSocket}`,
+    // The session's transcript: kept in test-artifacts/ when the test file fails.
+    trace: transcriptFile(),
     program: manifest.vmlinux,
     stopOnAttach: true,
     ...(symbolFiles.length > 0 ? { symbolFiles } : {}),

@@ -21,6 +21,7 @@ import {
   type RspUnit,
 } from './packet';
 import { ReplyCache } from './replyCache';
+import { record } from '../../session/transcript';
 
 const ACK = Buffer.from('+');
 
@@ -122,7 +123,9 @@ export class StubLink {
           this.waiters.push(collectOutput ? { resolve, reject, output: [] } : { resolve, reject });
         }),
     );
-    this.stub.write(Buffer.concat(requests.map((r) => encodePacket(r))));
+    const packets = Buffer.concat(requests.map((r) => encodePacket(r)));
+    record('rsp hvdbg>', packets);
+    this.stub.write(packets);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
@@ -161,6 +164,7 @@ export class StubLink {
   }
 
   private fromGdb(chunk: Buffer): void {
+    record('rsp gdb>', chunk);
     if (this.lent) this.held.push(chunk);
     else this.forwardFromGdb(chunk);
   }
@@ -204,6 +208,7 @@ export class StubLink {
   }
 
   private fromStub(chunk: Buffer): void {
+    record('rsp stub>', chunk);
     if (this.lent) {
       this.toAdapter(chunk);
       return;

@@ -3,8 +3,8 @@
  * a real guest with @vscode/debugadapter-testsupport's DebugClient. The client's timeout stays below
  * the test's, so a failure names the awaited event.
  */
-import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync, readdirSync, rmSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { repoRoot, type Lab } from '../../lab/lab';
@@ -33,7 +33,27 @@ export async function startClient(timeoutMs = 30000): Promise<DebugClient> {
   return dc;
 }
 
-/** The attach configuration a user would write for the lab guest. */
+const transcripts: string[] = [];
+
+/**
+ * A transcript file for the next session of this test file (`trace`), under test-artifacts/transcripts/.
+ * The files are removed when the test file passes and kept when it fails: the DAP, MI and RSP traffic
+ * of the failing session, for the one who reads the CI log.
+ */
+export function transcriptFile(): string {
+  const name = basename(process.argv[1] ?? 'session', '.js').replace(/\.test$/, '');
+  const file = join(repoRoot(), 'test-artifacts', 'transcripts', `${name}-${transcripts.length + 1}.log`);
+  if (transcripts.length === 0) {
+    process.on('exit', (code) => {
+      if (code !== 0 || (process.exitCode ?? 0) !== 0) return;
+      for (const f of transcripts) rmSync(f, { force: true });
+    });
+  }
+  transcripts.push(file);
+  return file;
+}
+
+/** The attach configuration a user would write for the lab guest (with a transcript of the session). */
 export function labAttachConfig(lab: Lab, extra: Record<string, unknown> = {}): Record<string, unknown> {
   const m = lab.manifest;
   const symbolFiles = [];
@@ -56,6 +76,7 @@ export function labAttachConfig(lab: Lab, extra: Record<string, unknown> = {}): 
     symbolFiles,
     sourcePaths: m.sourceRoot === '' ? [] : [m.sourceRoot],
     sourceFileMap: Object.fromEntries(m.sourceMap.map((e) => [e.from, e.to])),
+    trace: transcriptFile(),
     ...extra,
   };
 }
