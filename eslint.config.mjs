@@ -52,4 +52,20 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // One path to gdb: MI commands and CLI lines are built in adapter/gdb/ (its typed command families),
+    // nowhere else.
+    files: ['adapter/**/*.ts'],
+    ignores: ['adapter/gdb/**'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector:
+            "CallExpression[callee.property.name=/^(mi|console|execute)$/][callee.object.name!='console']",
+          message: 'send gdb commands through a typed family of adapter/gdb/mi/ (one path to gdb)',
+        },
+      ],
+    },
+  },
 );

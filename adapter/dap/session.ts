@@ -28,6 +28,7 @@ import { exitStatsUpdatedEvent, lastExitsEvent } from '../protocol/customRequest
 import { answerFailure, blameOf, ERROR_IDS, userMessage } from './errors';
 import { modulesBody } from '../kernel/dapModules';
 import { StaleReferenceError } from '../debugger/stale';
+import { detachTarget, killTarget as killGdbTarget } from '../gdb/mi/target';
 import { noTranscript, openTranscript, record, recording } from '../session/transcript';
 import { UserInputError } from '../debugger/userInputError';
 import { checkRequestArguments } from './requestArguments';
@@ -83,7 +84,8 @@ export class HvdbgSession extends DebugSession {
     const raw = request as Partial<DebugProtocol.Request> | null;
     if (typeof raw !== 'object' || raw === null || typeof raw.seq !== 'number') return;
     const command = typeof raw.command === 'string' ? raw.command : String(raw.command);
-    const normalized: DebugProtocol.Request = { ...request, command, arguments: raw.arguments ?? {} };
+    const args: unknown = raw.arguments;
+    const normalized: DebugProtocol.Request = { ...request, command, arguments: args ?? {} };
     try {
       if (typeof raw.command !== 'string')
         throw new UserInputError('Invalid request: "command" must be a string.');
@@ -179,7 +181,7 @@ export class HvdbgSession extends DebugSession {
       pending = work();
     } catch (error) {
       // A handler that throws before its first await (a stale frame id) fails like any other.
-      pending = Promise.reject(error);
+      pending = Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
     pending.then(
       (body) => {
@@ -417,7 +419,7 @@ export class HvdbgSession extends DebugSession {
   private async killTarget(dbg: Debugger): Promise<void> {
     try {
       if (dbg.execution.state === 'running') await this.detachPause(dbg);
-      await dbg.connection.gdb.console('kill', 3000);
+      await killGdbTarget(dbg.connection.gdb, 3000);
     } catch (error) {
       this.log(`hvdbg: could not terminate the guest: ${userMessage(error)}\n`, 'stderr');
     }
@@ -436,7 +438,7 @@ export class HvdbgSession extends DebugSession {
   private async detach(dbg: Debugger): Promise<void> {
     try {
       if (dbg.execution.state === 'running') await this.detachPause(dbg);
-      await dbg.connection.gdb.mi('-target-detach', 3000);
+      await detachTarget(dbg.connection.gdb, 3000);
     } catch (error) {
       this.log(`hvdbg: detach failed: ${userMessage(error)}\n`, 'stderr');
     }

@@ -7,7 +7,10 @@ import { stat } from 'node:fs/promises';
 import { ConfigurationError, type CommonArguments } from '../protocol/config';
 import { GdbBackend } from '../gdb/backend';
 import { GdbCommandError, GdbTimeoutError } from '../gdb/errors';
-import { quoteMI } from '../gdb/miValues';
+import { cli } from '../gdb/mi/cli';
+import { lockSchedulerOnStep, sessionSettings, setX86_64 } from '../gdb/mi/settings';
+import { addSourceDirectory, addSymbolFile, loadProgram, substitutePath } from '../gdb/mi/symbols';
+import { selectRemote } from '../gdb/mi/target';
 import { describeStubAddress, type StubAddress } from '../target/address';
 import { RspRelay, StubLinkError } from '../target/rsp/relay';
 import { detectStub, type StubStrategy } from '../target/stub';
@@ -31,10 +34,6 @@ export interface ConnectReporter {
 /** The stub could not be reached; the message says where we looked and what to check. */
 export class StubUnreachableError extends Error {
   override name = 'StubUnreachableError';
-}
-
-function gdbPathString(path: string): string {
-  return /[\s"\\]/.test(path) ? `"${path.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"` : path;
 }
 
 /** Size in bytes of each ELF file the configuration names; a missing one is a configuration error. */
@@ -65,27 +64,23 @@ async function loadSymbols(
     const size = sizes.get(args.program) ?? 0;
     reporter.progress(`Loading symbols from ${args.program} (${Math.round(size / 2 ** 20)} MB)`);
     const started = Date.now();
-    await gdb.mi(`-file-exec-and-symbols ${quoteMI(args.program)}`);
+    await loadProgram(gdb, args.program);
     reporter.log(`hvdbg: loaded ${args.program} in ${Date.now() - started} ms\n`);
   } else {
-    await gdb.mi('-gdb-set architecture i386:x86-64');
+    await setX86_64(gdb);
   }
   for (const file of args.symbolFiles ?? []) {
     reporter.progress(`Loading symbols from ${file.path}`);
-    const address = file.address === undefined ? '' : ` ${file.address}`;
-    const sections = Object.entries(file.sections ?? {})
-      .map(([name, at]) => ` -s ${name} ${at}`)
-      .join('');
-    await gdb.console(`add-symbol-file ${gdbPathString(file.path)}${address}${sections}`);
+    await addSymbolFile(gdb, file.path, file.address, Object.entries(file.sections ?? {}));
   }
 }
 
 async function mapSources(gdb: GdbBackend, args: CommonArguments): Promise<void> {
   for (const [from, to] of Object.entries(args.sourceFileMap ?? {})) {
-    await gdb.console(`set substitute-path ${gdbPathString(from)} ${gdbPathString(to)}`);
+    await substitutePath(gdb, from, to);
   }
   for (const dir of args.sourcePaths ?? []) {
-    await gdb.mi(`-environment-directory ${quoteMI(dir)}`);
+    await addSourceDirectory(gdb, dir);
   }
 }
 
@@ -110,31 +105,17 @@ export async function connectToStub(
   const gdb = await GdbBackend.start({ gdbPath: args.gdbPath ?? 'gdb' });
   let relay: RspRelay | undefined;
   try {
-    for (const setting of [
-      'mi-async on',
-      'pagination off',
-      'confirm off',
-      'index-cache enabled on',
-      'print pretty off',
-      // gdb computes a stop's frame arguments for its *stopped record, which hvdbg never shows (stack
-      // frames come from -stack-list-frames): 0.1 ms of every step. The console turns them back on.
-      'print frame-arguments none',
-      'breakpoint pending on',
-      'tcp auto-retry off',
-      `tcp connect-timeout ${Math.max(1, Math.ceil((args.connectTimeout ?? 5000) / 1000) - 1)}`,
-    ]) {
-      await gdb.mi(`-gdb-set ${setting}`);
-    }
+    await sessionSettings(gdb, args.connectTimeout ?? 5000);
     await loadSymbols(gdb, args, sizes, reporter);
     await mapSources(gdb, args);
-    for (const command of args.initCommands ?? []) await gdb.console(command);
+    for (const command of args.initCommands ?? []) await cli(gdb, command);
     reporter.progress(`Connecting to ${describeStubAddress(address)}`);
     const timeout = args.connectTimeout ?? 5000;
     relay = await RspRelay.open(address, timeout).catch((error: unknown) => {
       throw error instanceof StubLinkError ? unreachable(address, error.message) : error;
     });
     try {
-      await gdb.mi(`-target-select remote ${relay.socketPath}`, timeout);
+      await selectRemote(gdb, relay.socketPath, timeout);
     } catch (error) {
       if (error instanceof GdbCommandError || error instanceof GdbTimeoutError) {
         throw unreachable(address, error.message.trim());
@@ -143,7 +124,7 @@ export async function connectToStub(
     }
     const link = relay;
     gdb.once('exited', () => link.close());
-    await gdb.mi('-gdb-set scheduler-locking step');
+    await lockSchedulerOnStep(gdb);
     const stub = await detectStub(gdb);
     const kernel = await attachKernel(gdb, args, reporter);
     return { gdb, stub, address, relay, kernel };

@@ -8,6 +8,10 @@ import type { FrameRef } from './frames';
 import { completeHvLine, type CompletableCommand, type HvLineCompletions } from './hvCompletions';
 import { UserInputError } from './userInputError';
 import { GdbCommandError } from '../gdb/errors';
+import { cli } from '../gdb/mi/cli';
+import { frameArguments } from '../gdb/mi/settings';
+import { selectFrame } from '../gdb/mi/stack';
+import { selectThread } from '../gdb/mi/threads';
 
 /** One `hv` command; its optional `complete` offers its arguments in the Debug Console. */
 export interface HvCommand extends CompletableCommand {
@@ -53,20 +57,20 @@ export class ConsoleService {
       return command.run(args, frame);
     }
     if (frame !== undefined) {
-      await this.gdb.mi(`-thread-select ${frame.threadId}`);
-      await this.gdb.mi(`-stack-select-frame ${frame.level}`);
+      await selectThread(this.gdb, frame.threadId);
+      await selectFrame(this.gdb, frame.level);
     }
     // What a user types at the console behaves as at a (gdb) prompt: `bt` and `frame` show arguments.
-    await this.gdb.mi('-gdb-set print frame-arguments scalars');
+    await frameArguments(this.gdb, 'scalars');
     try {
-      return await this.gdb.console(trimmed);
+      return await cli(this.gdb, trimmed);
     } catch (error) {
       // A bare expression (`init_task.comm`, `$cr3`) is evaluated, as VS Code users expect of a console.
       if (error instanceof GdbCommandError && /^Undefined command: "/.test(error.gdbMessage))
-        return await this.gdb.console(`print ${trimmed}`).catch(() => Promise.reject(error));
+        return await cli(this.gdb, `print ${trimmed}`).catch(() => Promise.reject(error));
       throw error;
     } finally {
-      await this.gdb.mi('-gdb-set print frame-arguments none');
+      await frameArguments(this.gdb, 'none');
     }
   }
 }

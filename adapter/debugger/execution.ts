@@ -5,6 +5,7 @@
  * instead of waiting for the next click.
  */
 import { EventEmitter } from 'node:events';
+import { maintPacket } from '../gdb/mi/cli';
 import type { GdbBackend, StopRecord } from '../gdb/backend';
 import { evaluate } from '../gdb/mi/data';
 import { continueAll, interrupt, step, type StepKind } from '../gdb/mi/exec';
@@ -240,7 +241,7 @@ export class ExecutionService extends EventEmitter<ExecutionEvents> {
     if (this.state !== 'stopped' || Date.now() - this.gdb.lastActivity < HEARTBEAT_MS || this.gdb.hasExited)
       return;
     try {
-      await this.gdb.console('maint packet qC', 1500);
+      await maintPacket(this.gdb, 'qC', 1500);
     } catch (error) {
       const text = error instanceof Error ? error.message : String(error);
       if (DEAD_STUB.test(text) || /did not answer/.test(text)) {

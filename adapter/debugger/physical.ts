@@ -2,7 +2,7 @@
  * The session's guest physical memory: the relay-backed reader, told where RAM is (QEMU's memory tree)
  * and where a Linux kernel's direct map starts (for stubs without a physical mode).
  */
-import { reqString } from '../gdb/miValues';
+import { evaluate } from '../gdb/mi/data';
 import type { Connection } from './connect';
 import { parseMemoryTree, StubPhysicalMemory, type GuestPhysicalMemory } from '../target/physicalMemory';
 
@@ -17,8 +17,7 @@ export function physicalMemoryFor(connection: Connection, guestRunning: () => bo
     guestRunning,
     directMapBase: async () => {
       try {
-        const result = await gdb.mi('-data-evaluate-expression "(unsigned long)page_offset_base"');
-        return BigInt(reqString(result, 'value'));
+        return BigInt(await evaluate(gdb, '(unsigned long)page_offset_base'));
       } catch {
         return undefined;
       }

@@ -12,6 +12,7 @@ import { exitsCommand } from './command';
 import { registerExitRequests } from './requests';
 import { ExitTraceService } from './service';
 import { GdbSymbolResolver, SourceFinder } from './symbols';
+import { cli } from '../gdb/mi/cli';
 import { stubOwner } from './stubOwner';
 
 export { ExitTraceService } from './service';
@@ -20,7 +21,7 @@ export function createExitService(host: SessionHost, args: CommonArguments): Exi
   const { gdb, address } = host;
   const service = new ExitTraceService({
     symbols: new GdbSymbolResolver(
-      (command, timeoutMs) => gdb.console(command, timeoutMs),
+      (command, timeoutMs) => cli(gdb, command, timeoutMs),
       new SourceFinder(args.sourceFileMap, args.sourcePaths),
     ),
     tracefsPid: async () => {

@@ -44,6 +44,9 @@ export interface GdbBackendEvents {
  */
 export type MiPort = Pick<GdbBackend, 'mi'>;
 
+/** MI commands and CLI lines: what the command families that also need gdb's CLI take. */
+export type GdbPort = Pick<GdbBackend, 'mi' | 'console'>;
+
 /**
  * An MI command is one line: gdb would run what follows a newline as a command of its own (`-gdb-exit`).
  * Arguments are quoted (quoteMI) or checked where requests enter; this catches what slipped through, as

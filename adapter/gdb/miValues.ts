@@ -80,3 +80,8 @@ export function stringList(tuple: MITuple, key: string): string[] {
 export function quoteMI(text: string): string {
   return `"${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n').replace(/\r/g, '\\r')}"`;
 }
+
+/** Quotes a path for a gdb CLI command line (`add-symbol-file`, `set substitute-path`): as is unless it needs it. */
+export function quoteCliPath(path: string): string {
+  return /[\s"\\]/.test(path) ? `"${path.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"` : path;
+}

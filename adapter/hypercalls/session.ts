@@ -18,6 +18,7 @@ import type { FrameRef } from '../debugger/frames';
 import type { ProvidedVariable } from '../debugger/variables';
 import { GdbSymbolResolver, SourceFinder } from '../exits/symbols';
 import type { GdbBackend } from '../gdb/backend';
+import { cli } from '../gdb/mi/cli';
 import { evaluate, readMemory } from '../gdb/mi/data';
 import { listFrames, type FrameInfo } from '../gdb/mi/stack';
 import { GuestHypercallTracker } from './guest';
@@ -43,6 +44,7 @@ import {
 import { hex } from './registers';
 import { HypercallBreakpoints } from './breakpoints';
 import { listHypercallSites } from './siteList';
+import { settle, type Settled } from './settled';
 
 export { HypercallRequestError } from './errors';
 
@@ -50,20 +52,6 @@ export { HypercallRequestError } from './errors';
 const KVM_FILE = /(^|\/)(arch\/x86\/kvm|virt\/kvm)\//;
 /** How many frames a stop's analysis looks at. */
 const MAX_FRAMES = 48;
-
-interface Settled<T> {
-  readonly promise: Promise<T>;
-  value?: T;
-}
-
-function settle<T>(promise: Promise<T>): Settled<T> {
-  const s: Settled<T> = { promise };
-  promise.then(
-    (v) => (s.value = v),
-    () => undefined,
-  );
-  return s;
-}
 
 /** What a stop of one vCPU showed, learned once per stop. */
 interface StopAnalysis {
@@ -102,7 +90,7 @@ export class HypercallService {
     this.gdb = host.gdb;
     this.breakpoints = new HypercallBreakpoints(this.gdb, (args.breakpointType ?? 'hardware') === 'hardware');
     this.symbols = new GdbSymbolResolver(
-      (command, timeoutMs) => this.gdb.console(command, timeoutMs),
+      (command, timeoutMs) => cli(this.gdb, command, timeoutMs),
       new SourceFinder(args.sourceFileMap, args.sourcePaths),
     );
     host.stops.onResume(() => {
@@ -291,8 +279,7 @@ export class HypercallService {
   /** Whether the handler's frame is at or after its `out:` label (where `ret` is final). */
   private async pastOutLabel(frame: FrameInfo): Promise<boolean> {
     if (frame.line === undefined || frame.func !== 'kvm_emulate_hypercall') return false;
-    this.outLine ??= this.gdb
-      .console('info line kvm_emulate_hypercall:out', 2000)
+    this.outLine ??= cli(this.gdb, 'info line kvm_emulate_hypercall:out', 2000)
       .then((text) => {
         const m = /Line (\d+) of/.exec(text);
         return m?.[1] === undefined ? undefined : Number(m[1]);

@@ -6,6 +6,7 @@
 import { open } from 'node:fs/promises';
 import type { HypercallSitesBody } from '../protocol/hypercallRequests';
 import type { GdbBackend } from '../gdb/backend';
+import { maintInfoSections } from '../gdb/mi/cli';
 import { evaluate, readMemory } from '../gdb/mi/data';
 import type { GdbSymbolResolver } from '../exits/symbols';
 import { parseGdbInteger } from '../hypervisors/kvm/handler';
@@ -23,7 +24,7 @@ export async function listHypercallSites(
   program: string | undefined,
   explicit: boolean,
 ): Promise<HypercallSitesBody> {
-  const sections = parseMaintSections(await gdb.console('maint info sections .text', 10000));
+  const sections = parseMaintSections(await maintInfoSections(gdb, '.text', 10000));
   const path = program ?? sections.file;
   if (path === undefined)
     throw new HypercallRequestError('no program: set "program" to the kernel ELF (vmlinux)');

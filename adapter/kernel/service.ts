@@ -9,8 +9,11 @@ import type { CommonArguments } from '../protocol/config';
 import type { KernelModuleInfo, ModulesBody, ParavirtBody } from '../protocol/kernelRequests';
 import type { GdbBackend } from '../gdb/backend';
 import { deleteBreakpoints, insertBreakpoint } from '../gdb/mi/breakpoints';
+import { cli } from '../gdb/mi/cli';
 import { readMemory } from '../gdb/mi/data';
-import { tupleList, optTuple, optString } from '../gdb/miValues';
+import { trustReadonlySections } from '../gdb/mi/settings';
+import { reloadProgramAt, removeSymbolFileAt } from '../gdb/mi/symbols';
+import { threadPcs } from '../gdb/mi/threads';
 import { describeSlide, findSlide, type KernelImage } from './kaslr';
 import {
   findModuleFile,
@@ -21,7 +24,7 @@ import {
 } from './moduleFiles';
 import { addSymbolFileCommand, listModules, readModule, readSections, type LoadedModule } from './modules';
 import { readParavirt } from './pvops';
-import { gdbKernelTarget, gdbPath, hex, parseAddress, parseCString, type KernelTarget } from './target';
+import { gdbKernelTarget, hex, parseAddress, parseCString, type KernelTarget } from './target';
 
 export interface KernelReporter {
   progress(message: string): void;
@@ -140,7 +143,7 @@ export class KernelService {
     this.log(`hvdbg: ${describeSlide(found, this.image, Date.now() - started)}\n`);
     if (found.slide !== 0n) {
       const reload = Date.now();
-      await this.gdb.console(`symbol-file -o ${hex(found.slide)} ${gdbPath(this.program)}`);
+      await reloadProgramAt(this.gdb, this.program, found.slide);
       this.log(
         `hvdbg: reloaded ${this.program} at offset ${hex(found.slide)} in ${Date.now() - reload} ms\n`,
       );
@@ -177,12 +180,9 @@ export class KernelService {
 
   /** Each vCPU's RIP (index = gdb thread id - 1), from `-thread-info`. */
   private async vcpuRips(): Promise<(bigint | undefined)[]> {
-    const info = await this.gdb.mi('-thread-info');
     const rips: (bigint | undefined)[] = [];
-    for (const thread of tupleList(info, 'threads')) {
-      const id = Number.parseInt(optString(thread, 'id') ?? '0', 10);
-      const addr = optString(optTuple(thread, 'frame') ?? {}, 'addr');
-      if (id > 0) rips[id - 1] = addr === undefined ? undefined : BigInt(addr);
+    for (const [id, pc] of await threadPcs(this.gdb)) {
+      if (id > 0) rips[id - 1] = pc;
     }
     return rips;
   }
@@ -255,7 +255,7 @@ export class KernelService {
 
   private async forget(key: string, state: ModuleState): Promise<void> {
     if (state.added) {
-      await this.gdb.console(`remove-symbol-file -a ${hex(state.text)}`).catch(() => '');
+      await removeSymbolFileAt(this.gdb, state.text).catch(() => undefined);
       this.log(`hvdbg: module ${state.name} unloaded: its symbols removed\n`);
     }
     this.modules.delete(key);
@@ -268,7 +268,7 @@ export class KernelService {
     if (known !== undefined && known.text === module.text) return;
     if (known?.added === true) {
       // Unloaded and loaded again elsewhere: its old symbols would shadow the new ones.
-      await this.gdb.console(`remove-symbol-file -a ${hex(known.text)}`).catch(() => '');
+      await removeSymbolFileAt(this.gdb, known.text).catch(() => undefined);
     }
     // Loaded again: it moves to the end (load order).
     this.modules.delete(key);
@@ -290,7 +290,7 @@ export class KernelService {
     }
     try {
       const sections = await readSections(this.target, module);
-      await this.gdb.console(addSymbolFileCommand(file.path, module.text, sections));
+      await cli(this.gdb, addSymbolFileCommand(file.path, module.text, sections));
       this.log(`hvdbg: module ${module.name} at ${hex(module.text)}: symbols from ${file.path}\n`);
       return { ...loaded, symbolFile: file.path, added: true };
     } catch (error) {
@@ -348,12 +348,12 @@ async function symbolAddress(gdb: GdbBackend, symbol: string): Promise<bigint | 
 export async function readKernelImage(gdb: GdbBackend): Promise<KernelImage | undefined> {
   const [text, etext, end] = await Promise.all(['_text', '_etext', '_end'].map((s) => symbolAddress(gdb, s)));
   if (text === undefined || etext === undefined || end === undefined) return undefined;
-  await gdb.mi('-gdb-set trust-readonly-sections on');
+  await trustReadonlySections(gdb, true);
   try {
     const bytes = await readMemory(gdb, text, ANCHOR_BYTES).catch(() => Buffer.alloc(0));
     return bytes.length === ANCHOR_BYTES ? { text, etext, end, bytes } : undefined;
   } finally {
-    await gdb.mi('-gdb-set trust-readonly-sections off');
+    await trustReadonlySections(gdb, false);
   }
 }
 

@@ -4,7 +4,9 @@
  * answers; {@link gdbKernelTarget} is the real one.
  */
 import type { GdbBackend } from '../gdb/backend';
+import { cli } from '../gdb/mi/cli';
 import { evaluate, readMemory } from '../gdb/mi/data';
+import { quoteCliPath } from '../gdb/miValues';
 
 export interface KernelTarget {
   /** gdb's printed value of `expression` (e.g. `0xffffffffa9cde2ab "bare hardware"`); rejects with gdb's message. */
@@ -22,14 +24,12 @@ export function gdbKernelTarget(gdb: GdbBackend): KernelTarget {
       const bytes = await readMemory(gdb, address, length).catch(() => undefined);
       return bytes !== undefined && bytes.length === length ? bytes : undefined;
     },
-    command: (line, timeoutMs) => gdb.console(line, timeoutMs),
+    command: (line, timeoutMs) => cli(gdb, line, timeoutMs),
   };
 }
 
 /** Quotes a path for a gdb CLI command line. */
-export function gdbPath(path: string): string {
-  return /[\s"\\]/.test(path) ? `"${path.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"` : path;
-}
+export const gdbPath = quoteCliPath;
 
 /** `0x`-prefixed lower-case hex of a 64-bit value. */
 export function hex(value: bigint): string {

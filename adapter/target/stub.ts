@@ -4,6 +4,7 @@
  */
 import type { GdbBackend } from '../gdb/backend';
 import { GdbCommandError } from '../gdb/errors';
+import { monitor } from '../gdb/mi/cli';
 
 export interface StubStrategy {
   readonly name: 'qemu' | 'generic';
@@ -15,7 +16,7 @@ class QemuStub implements StubStrategy {
   readonly name = 'qemu';
   constructor(private readonly gdb: GdbBackend) {}
   monitor(command: string): Promise<string> {
-    return this.gdb.console(`monitor ${command}`);
+    return monitor(this.gdb, command);
   }
 }
 
@@ -29,7 +30,7 @@ class GenericStub implements StubStrategy {
 /** Asks the stub for QEMU's `info version`; any answer means QEMU. */
 export async function detectStub(gdb: GdbBackend): Promise<StubStrategy> {
   try {
-    const version = await gdb.console('monitor info version', 3000);
+    const version = await monitor(gdb, 'info version', 3000);
     if (/\d+\.\d+/.test(version)) return new QemuStub(gdb);
   } catch (error) {
     if (!(error instanceof GdbCommandError)) throw error;

@@ -63,3 +63,8 @@ export async function listVariables(gdb: MiPort, threadId: number, level: number
     type: optString(v, 'type'),
   }));
 }
+
+/** `-stack-select-frame N`: the frame gdb's CLI commands apply to, in the selected thread. */
+export async function selectFrame(gdb: MiPort, level: number): Promise<void> {
+  await gdb.mi(`-stack-select-frame ${level}`);
+}

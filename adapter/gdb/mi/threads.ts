@@ -1,6 +1,6 @@
 /** Threads (GDB manual, "GDB/MI Thread Commands"). Under QEMU's gdbstub each thread is a vCPU. */
-import type { GdbBackend } from '../backend';
-import { optString, reqString, tupleList } from '../miValues';
+import type { MiPort } from '../backend';
+import { isTuple, optString, reqString, tupleList } from '../miValues';
 
 export interface ThreadInfo {
   /** gdb's global thread number. */
@@ -17,7 +17,7 @@ export interface ThreadList {
   readonly currentId: number | undefined;
 }
 
-export async function listThreads(gdb: GdbBackend): Promise<ThreadList> {
+export async function listThreads(gdb: MiPort): Promise<ThreadList> {
   const result = await gdb.mi('-thread-info');
   const threads = tupleList(result, 'threads').map((t) => {
     const targetId = reqString(t, 'target-id');
@@ -31,4 +31,21 @@ export async function listThreads(gdb: GdbBackend): Promise<ThreadList> {
   });
   const current = optString(result, 'current-thread-id');
   return { threads, currentId: current === undefined ? undefined : Number.parseInt(current, 10) };
+}
+
+/** `-thread-select N`: the thread gdb's CLI commands apply to. */
+export async function selectThread(gdb: MiPort, threadId: number): Promise<void> {
+  await gdb.mi(`-thread-select ${threadId}`);
+}
+
+/** Each thread's current PC (`-thread-info`'s frames), by gdb thread id; undefined where gdb has no frame. */
+export async function threadPcs(gdb: MiPort): Promise<Map<number, bigint | undefined>> {
+  const result = await gdb.mi('-thread-info');
+  const pcs = new Map<number, bigint | undefined>();
+  for (const t of tupleList(result, 'threads')) {
+    const frame = t['frame'];
+    const addr = isTuple(frame) ? optString(frame, 'addr') : undefined;
+    pcs.set(Number.parseInt(reqString(t, 'id'), 10), addr === undefined ? undefined : BigInt(addr));
+  }
+  return pcs;
 }
