@@ -21,7 +21,7 @@ import { Writable } from 'node:stream';
 import { connectToStub } from '../debugger/connect';
 import { Debugger } from '../debugger/debugger';
 import type { StepKind } from '../gdb/mi/exec';
-import { parseStubAddress, type StubAddress } from '../target/address';
+import { describeStubAddress, parseStubAddress, type StubAddress } from '../target/address';
 import { launchQemu, type LaunchedQemu } from '../target/qemuLauncher';
 import { ConfigurationError, validateArguments, type CommonArguments } from '../protocol/config';
 import { exitStatsUpdatedEvent, lastExitsEvent } from '../protocol/customRequests';
@@ -48,6 +48,15 @@ const STALE_TOLERANT = new Set([
 /** How long a step's response may wait for the step's stop, to be sent together (ms). */
 const STEP_RESPONSE_WAIT_MS = 20;
 
+/**
+ * When the stub link closes, how long to wait for the cause to show itself (gdb or the QEMU hvdbg
+ * launched exiting) so that the message names it (ms).
+ */
+const CAUSE_WAIT_MS = 300;
+
+/** How long a session that ends waits for the requests in flight to fail on their own (ms). */
+const END_DRAIN_MS = 500;
+
 export class HvdbgSession extends DebugSession {
   private dbg: Debugger | undefined;
   private qemu: LaunchedQemu | undefined;
@@ -59,6 +68,10 @@ export class HvdbgSession extends DebugSession {
   private initialized = false;
   private configured = false;
   private output: NodeJS.WritableStream | undefined;
+  /** Requests whose work is under way, with the promise of their answer: answered before `terminated`. */
+  private readonly inFlight = new Map<Response, Promise<void>>();
+  /** Requests the session's end answered while their work went on: their late results are dropped. */
+  private readonly answeredAtEnd = new WeakSet<Response>();
 
   constructor() {
     super();
@@ -153,6 +166,14 @@ export class HvdbgSession extends DebugSession {
     staleTolerant?: boolean,
   ): void {
     const dbg = this.dbg;
+    if (dbg !== undefined && this.ended) {
+      this.sendErrorResponse(response, {
+        id: ERROR_IDS.stale,
+        format: `'${response.command.replace(/[{}]/g, '')}': the debug session has ended`,
+        showUser: false,
+      });
+      return;
+    }
     if (dbg === undefined) {
       this.sendErrorResponse(response, {
         id: ERROR_IDS.user,
@@ -183,8 +204,9 @@ export class HvdbgSession extends DebugSession {
       // A handler that throws before its first await (a stale frame id) fails like any other.
       pending = Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
-    pending.then(
+    const answered = pending.then(
       (body) => {
+        if (this.answeredAtEnd.has(response)) return;
         if (body !== undefined) response.body = body;
         // A step's response and its stop leave in one write: the client wakes once.
         const corked = afterResponse !== undefined && this.output instanceof Writable;
@@ -194,10 +216,14 @@ export class HvdbgSession extends DebugSession {
         if (corked) (this.output as Writable).uncork();
       },
       (error: unknown) => {
+        if (this.answeredAtEnd.has(response)) return;
         if (blameOf(error) === 'internal' && error instanceof Error)
           this.log(`${error.stack ?? error.message}\n`);
-        const running = this.dbg !== undefined && this.dbg.execution.state !== 'stopped';
-        const answer = answerFailure(response.command, error, staleTolerant, running);
+        // A request that fails because the session is ending (its stub or gdb gone) is nobody's to
+        // fix: answered quietly, the session's end has its own message.
+        const gone = this.gone;
+        const running = gone || (this.dbg !== undefined && this.dbg.execution.state !== 'stopped');
+        const answer = answerFailure(response.command, error, staleTolerant || gone, running);
         if (answer.kind === 'body') {
           response.body = answer.body;
           this.sendResponse(response);
@@ -211,6 +237,15 @@ export class HvdbgSession extends DebugSession {
         afterResponse?.();
       },
     );
+    this.inFlight.set(response, answered);
+    const settled = (): void => void this.inFlight.delete(response);
+    answered.then(settled, settled);
+  }
+
+  /** The session has ended, or is about to: its stub link is closed or its gdb has exited. */
+  private get gone(): boolean {
+    const connection = this.dbg?.connection;
+    return this.ended || connection?.relay.closed === true || connection?.gdb.hasExited === true;
   }
 
   private log(text: string, category: 'console' | 'stderr' = 'console'): void {
@@ -339,6 +374,7 @@ export class HvdbgSession extends DebugSession {
     });
     dbg.execution.on('continued', () => this.sendEvent(new ContinuedEvent(0, true)));
     dbg.execution.on('output', (text) => this.log(text));
+    dbg.connection.relay.on('closed', (reason) => void this.linkClosed(dbg, reason));
     dbg.execution.on('lost', (message) => this.endSession(message));
     dbg.exits.on('snapshot', (body) => this.sendEvent(new Event(exitStatsUpdatedEvent.event, body)));
     dbg.exits.on('lastExits', (body) => this.sendEvent(new Event(lastExitsEvent.event, body)));
@@ -377,22 +413,68 @@ export class HvdbgSession extends DebugSession {
     }
   }
 
-  /** Kills what this session started, synchronously (process exit, SIGTERM from the client). */
+  /** Kills what this session started and removes its sockets, synchronously (the adapter's exit). */
   killChildren(): void {
     this.dbg?.connection.gdb.kill();
-    this.qemu?.process.kill('SIGKILL');
+    this.dbg?.connection.relay.close();
+    this.qemu?.killNow();
   }
 
-  /** Ends the session once, with a message, leaving nothing running that we started. */
+  /**
+   * The stub link closed (the stub hung up, gdb left it, or the stub stopped answering): the session
+   * ends. When the cause is about to show itself (gdb or the QEMU hvdbg launched exiting), its own
+   * message is given instead.
+   */
+  private async linkClosed(dbg: Debugger, reason: string): Promise<void> {
+    if (this.ended) return;
+    const gdb = dbg.connection.gdb;
+    const cause: Promise<unknown> | undefined = reason.startsWith('gdb')
+      ? gdb.hasExited
+        ? undefined
+        : new Promise((resolve) => gdb.once('exited', resolve))
+      : this.qemu?.exited;
+    if (cause !== undefined) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([cause, new Promise((resolve) => (timer = setTimeout(resolve, CAUSE_WAIT_MS)))]);
+      clearTimeout(timer);
+    }
+    const stub = `The gdbstub at ${describeStubAddress(dbg.connection.address)}`;
+    if (reason === 'the gdbstub closed the connection') this.endSession(`${stub} closed the connection.`);
+    else if (reason.startsWith('gdb')) this.endSession('gdb closed its connection to the gdbstub.');
+    else this.endSession(`${stub} stopped answering: ${reason}.`);
+  }
+
+  /**
+   * Ends the session once, with a message, leaving nothing running that we started: the requests in
+   * flight are answered (quietly) before `terminated`, and none after it.
+   */
   private endSession(message: string): void {
     if (this.ended) return;
     this.ended = true;
     this.log(`hvdbg: ${message} The debug session has ended.\n`, 'stderr');
     const dbg = this.dbg;
     dbg?.execution.dispose();
-    void Promise.all([dbg?.connection.gdb.killAndWait(), this.qemu?.dispose()]).finally(() =>
-      this.sendEvent(new TerminatedEvent()),
-    );
+    dbg?.connection.relay.close();
+    const waiting = [...this.inFlight];
+    void Promise.all([dbg?.connection.gdb.killAndWait(), this.qemu?.dispose()])
+      .then(async () => {
+        let timer: NodeJS.Timeout | undefined;
+        const drained = Promise.allSettled(waiting.map(([, answered]) => answered));
+        await Promise.race([drained, new Promise((resolve) => (timer = setTimeout(resolve, END_DRAIN_MS)))]);
+        clearTimeout(timer);
+      })
+      .finally(() => {
+        for (const [response] of waiting) {
+          if (!this.inFlight.delete(response)) continue;
+          this.answeredAtEnd.add(response);
+          this.sendErrorResponse(response, {
+            id: ERROR_IDS.stale,
+            format: `'${response.command.replace(/[{}]/g, '')}': the debug session has ended`,
+            showUser: false,
+          });
+        }
+        this.sendEvent(new TerminatedEvent());
+      });
   }
 
   protected override disconnectRequest(

@@ -9,6 +9,8 @@ import { disassemble, readMemory, writeMemory } from '../gdb/mi/data';
 import { disassembleAround } from './disassembly';
 import type { SourceResolver } from './sources';
 import type { GuestPhysicalMemory } from '../target/physicalMemory';
+import { TargetRunningError } from '../target/rsp/relay';
+import { PhysicalMemoryError } from '../x86/paging/memory';
 import { UserInputError } from './userInputError';
 
 /** The prefix of a memory reference to guest-physical memory (`phys:0x1000`). */
@@ -76,8 +78,16 @@ export class MemoryService {
   ): Promise<DebugProtocol.ReadMemoryResponse['body']> {
     const address = parseAddress(reference.slice(PHYSICAL_PREFIX.length), offset);
     const physical = this.physicalMemory();
+    // Memory outside RAM, refused by the stub or of a running guest is unreadable; a stub or gdb that is
+    // gone is an error, not unreadable memory.
     const data =
-      count === 0 ? new Uint8Array(0) : await physical.read(address, count).catch(() => new Uint8Array(0));
+      count === 0
+        ? new Uint8Array(0)
+        : await physical.read(address, count).catch((error: unknown) => {
+            if (error instanceof PhysicalMemoryError || error instanceof TargetRunningError)
+              return new Uint8Array(0);
+            throw error;
+          });
     return {
       address: `${PHYSICAL_PREFIX}0x${address.toString(16)}`,
       data: Buffer.from(data).toString('base64'),

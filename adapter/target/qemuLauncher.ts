@@ -4,7 +4,7 @@
  * never through a shell. User-mode networks get `restrict=on` and host forwards bound to 127.0.0.1.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { watch } from 'node:fs';
+import { rmSync, watch } from 'node:fs';
 import { access, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,6 +29,8 @@ export interface LaunchedQemu {
   readonly exited: Promise<string>;
   /** Kills QEMU (SIGTERM, then SIGKILL after 2 s) and removes the socket directory. Idempotent. */
   dispose(): Promise<void>;
+  /** Kills QEMU (SIGKILL) and removes the socket directory, synchronously: for the adapter's exit. */
+  killNow(): void;
 }
 
 export class QemuLaunchError extends Error {
@@ -93,7 +95,11 @@ export async function launchQemu(options: QemuLaunchOptions): Promise<LaunchedQe
     const path = options.path;
     throw new QemuLaunchError(`${why} (qemu.path '${path}')${stderr === '' ? '' : `: ${stderr.trim()}`}`);
   }
-  return { process: child, pid: child.pid ?? -1, socketPath, argv, exited, dispose };
+  const killNow = (): void => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  };
+  return { process: child, pid: child.pid ?? -1, socketPath, argv, exited, dispose, killNow };
 }
 
 /** Waits until QEMU has created its gdbstub socket, or fails when QEMU exits or the time is up. */

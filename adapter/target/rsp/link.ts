@@ -5,7 +5,8 @@
  * adapter's requests go out back to back (QEMU answers them in order), their replies are acknowledged and
  * kept from gdb, and then gdb's held bytes go on.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { rmSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -83,14 +84,22 @@ export class StubLink {
     events: LinkEvents,
   ): Promise<StubLink> {
     const stub = await connectWithin(address, timeoutMs);
-    const dir = await mkdtemp(join(tmpdir(), 'hvdbg-rsp-'));
+    const dir = await mkdtemp(join(tmpdir(), 'hvdbg-rsp-')).catch((error: unknown) => {
+      stub.destroy();
+      throw error;
+    });
     const server = createServer();
     const link = new StubLink(stub, server, dir, replyTimeoutMs, events);
     server.on('connection', (socket) => link.accept(socket));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen({ path: link.socketPath }, resolve);
-    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen({ path: link.socketPath }, resolve);
+      });
+    } catch (error) {
+      link.close(`cannot listen for gdb at ${link.socketPath}`);
+      throw error;
+    }
     return link;
   }
 
@@ -100,7 +109,7 @@ export class StubLink {
 
   /**
    * Calls `granted` once the guest is stopped and gdb awaits nothing; gdb's bytes then wait until
-   * `giveBack`. Calls `refused` instead if gdb resumes the guest first.
+   * `giveBack`. Calls `refused` instead if gdb resumes the guest first, or the link closes.
    */
   lend(granted: () => void, refused: () => void): void {
     this.lendQueue.push({ granted, refused });
@@ -137,16 +146,30 @@ export class StubLink {
     return Promise.race([Promise.all(replies), timeout]).finally(() => clearTimeout(timer));
   }
 
-  /** Closes both connections and the socket directory; idempotent. */
+  /**
+   * Closes both connections and removes the socket directory (synchronously: this also runs in the
+   * adapter's exit handler); idempotent. `closed` follows in a microtask.
+   */
   close(reason: string): void {
     if (this.closedReason !== undefined) return;
     this.closedReason = reason;
     for (const waiter of this.waiters.splice(0)) waiter.reject(new Error(reason));
-    this.lendQueue = [];
+    for (const waiting of this.lendQueue.splice(0)) waiting.refused();
     this.stub.destroy();
     this.gdb?.destroy();
-    this.server.close();
-    void rm(this.dir, { recursive: true, force: true }).finally(() => this.events.closed(reason));
+    this.unlisten();
+    queueMicrotask(() => this.events.closed(reason));
+  }
+
+  /**
+   * Stops listening and removes the socket and its directory. Done as soon as gdb is connected: the
+   * socket serves one connection, so from then on nothing can reach the stub through it, nothing is
+   * left in the temp directory if the adapter is killed, and whoever removes the directory (a temp
+   * cleaner) takes nothing from the session.
+   */
+  private unlisten(): void {
+    if (this.server.listening) this.server.close();
+    rmSync(this.dir, { recursive: true, force: true });
   }
 
   private accept(socket: Socket): void {
@@ -155,6 +178,7 @@ export class StubLink {
       return;
     }
     this.gdb = socket;
+    this.unlisten();
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.fromGdb(chunk));
     socket.on('close', () => this.close('gdb closed the connection'));

@@ -8,7 +8,8 @@
  * (thread wake-ups, message copies) than it saved, both for gdb's single steps and for page walks.
  *
  * Lifetime: the relay connects to the stub first (so a wrong address fails with the OS's own reason),
- * serves exactly one gdb connection, and closes both sides when either goes away.
+ * serves exactly one gdb connection (its socket and directory are removed once gdb is connected), and
+ * closes both sides when either goes away, with a `closed` event naming which.
  */
 import { EventEmitter } from 'node:events';
 import type { StubAddress } from '../address';
@@ -85,8 +86,9 @@ export class RspRelay extends EventEmitter<RelayEvents> {
     return this.link.socketPath;
   }
 
+  /** The link is closed (the `closed` event may still be on its way). */
   get closed(): boolean {
-    return this.closedReason !== undefined;
+    return this.link.closed !== undefined;
   }
 
   /** How many of gdb's requests the relay answered itself (repeats within a stop). */
@@ -98,14 +100,16 @@ export class RspRelay extends EventEmitter<RelayEvents> {
    * Lends the stub connection to `run` as soon as the guest is stopped and gdb awaits no reply; gdb's
    * bytes wait meanwhile. Jobs run one at a time, in order.
    * @throws TargetRunningError when the guest runs (or is resumed before the turn comes); StubLinkError
-   *         when the link is gone.
+   *         when the link is gone (or closes before the turn comes).
    */
   async whenIdle<T>(run: (channel: StubChannel, state: ChannelState) => Promise<T>): Promise<T> {
     const link = this.link;
-    if (this.closedReason !== undefined) throw new StubLinkError(this.closedReason);
+    if (link.closed !== undefined) throw new StubLinkError(link.closed);
     if (!link.stopped) throw new TargetRunningError();
     await new Promise<void>((resolve, reject) => {
-      link.lend(resolve, () => reject(new TargetRunningError()));
+      link.lend(resolve, () =>
+        reject(link.closed !== undefined ? new StubLinkError(link.closed) : new TargetRunningError()),
+      );
     });
     try {
       return await run(
