@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { reportVcpus } from './vcpuReport';
 
 export interface LabManifest {
   /** `uname -r` of the lab kernel, e.g. 6.1.0-56-cloud-amd64. */
@@ -61,7 +62,15 @@ export interface LabOptions {
   la57?: boolean;
   /** Stream kvm trace events to ttyS1. Default true. */
   trace?: boolean;
+  /** vCPUs. Default 2. */
   cpus?: number;
+  /**
+   * TCG's threading: 'single' (default) runs every vCPU on one host thread, in turn; 'multi' is QEMU's
+   * own default (MTTCG, one host thread per vCPU). Under MTTCG the guest kernel's int3 code patching
+   * (jump labels flipped while L1 KVM creates or destroys a VM) can leave a vCPU executing a stale
+   * translation of the int3 forever; see README "Why TCG runs single-threaded".
+   */
+  tcgThread?: 'single' | 'multi';
   memMiB?: number;
   /** Wait for `HVDBG-LAB ready` on the console before returning from bootLab. Default true. */
   waitReady?: boolean;
@@ -84,10 +93,14 @@ export interface LabOptions {
 export interface LabStream {
   /** Lines received so far (without CR/LF), oldest first; bounded by `maxLines`. */
   readonly lines: string[];
-  /** First line, among those already received and those to come, that matches `re`. */
-  waitFor(re: RegExp, timeoutMs: number): Promise<RegExpMatchArray>;
+  /**
+   * First line, among those already received and those to come, that matches `re`. Gives up after
+   * `timeoutMs` with a {@link LabTimeoutError} naming `step` (default: the lab step `re` stands for, see
+   * {@link labStepOf}) and what every vCPU was doing then (its RIP, function and stack).
+   */
+  waitFor(re: RegExp, timeoutMs: number, step?: string): Promise<RegExpMatchArray>;
   /** Like waitFor, but only lines that arrive after the call. */
-  waitForNext(re: RegExp, timeoutMs: number): Promise<RegExpMatchArray>;
+  waitForNext(re: RegExp, timeoutMs: number, step?: string): Promise<RegExpMatchArray>;
   /** Calls `listener` for every new line; returns the unsubscribe function. */
   onLine(listener: (line: string) => void): () => void;
 }
@@ -126,8 +139,66 @@ export interface Lab {
   stderr: string[];
   /** Resolves when QEMU exits. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** Kill QEMU, wait for it to exit, remove the temp dir. Idempotent. */
+  /**
+   * What every vCPU is doing now, one line each (RIP, function, source line, IF) and their stacks: gdb
+   * with the lab's symbols attaches to the gdbstub for a moment (no breakpoint, no step), or, without
+   * gdb, QEMU's `info registers -a`. Needs the stub free (no debugger attached); bounded by `timeoutMs`
+   * (default 30 s); never rejects: a failure is described in the text.
+   */
+  diagnose(timeoutMs?: number): Promise<string>;
+  /** Kill QEMU, wait for it to exit (bounded: SIGKILL after 5 s, an error after 15 s), remove the temp dir. Idempotent. */
   stop(): Promise<void>;
+}
+
+/** A wait on the lab that gave up: which step, after how long, and what the vCPUs were doing. */
+export class LabTimeoutError extends Error {
+  constructor(
+    /** The step waited for, e.g. `boot: kernel, /init, insmod kvm kvm-amd up to "HVDBG-LAB ready"`. */
+    readonly step: string,
+    readonly timeoutMs: number,
+    /** {@link Lab.diagnose}'s text ('' when there was nothing to ask). */
+    readonly vcpus: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'LabTimeoutError';
+  }
+}
+
+/** The lab steps that the fixed lines (test/lab/init, kvm-hypercall.c, capture.sh) stand for. */
+const STEPS: [text: string, step: string][] = [
+  ['HVDBG-LAB ready', 'boot: kernel, /init and insmod kvm kvm-amd up to "HVDBG-LAB ready"'],
+  ['HVDBG-KVM start', 'the KVM program starting (kvm-hypercall: KVM_CREATE_VM, KVM_CREATE_VCPU)'],
+  ['HVDBG-HC', "the KVM program's hypercall lines (kvm-hypercall: VM created, KVM_RUN, vmmcall)"],
+  ['HVDBG-KVM done', "the KVM program's end (its -n rounds done; the VM is destroyed as it exits)"],
+  ['HVDBG-CAP', 'a capture (hvdbg-capture: trace-cmd in the guest, base64 over ttyS0)'],
+  ['kvm_', 'kvm trace events on ttyS1 (the KVM program running)'],
+  ['HVDBG-NESTED l2 starting', "the nested lab's L1 starting L2's QEMU (-accel kvm)"],
+  ['HVDBG-L2 ready', `the nested lab's L2 boot (Linux under KVM in L1, up to "HVDBG-L2 ready")`],
+  ['HVDBG-L2', "the nested lab's L2 lines"],
+];
+
+/** The lab step a wait for `re` on `stream` stands for (by the fixed text it names), else a plain description. */
+export function labStepOf(re: RegExp, stream: string): string {
+  const source = re.source.replace(/\\(.)/g, '$1');
+  for (const [text, step] of STEPS) if (source.includes(text)) return step;
+  return `a line matching ${String(re)} on ${stream}`;
+}
+
+/** Rejects after `ms` with a LabTimeoutError naming `step` (no vCPU report: for waits not on the guest). */
+async function bounded<T>(work: Promise<T>, ms: number, step: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new LabTimeoutError(step, ms, '', `lab: ${step}: not done within ${ms} ms`)),
+      ms,
+    );
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** The repository root: the nearest directory above this file holding package.json (works from out/ too). */
@@ -222,9 +293,29 @@ export async function prepareLab(opts: { log?: (line: string) => void } = {}): P
     if (errTail.length > 20) errTail.shift();
     log(line);
   });
+  // Bounded too (downloads ~450 MB on an empty cache; another process may hold the cache's lock).
+  const limitMs = Number(process.env['HVDBG_LAB_PREPARE_TIMEOUT_MS'] ?? 1_800_000);
   const code = await new Promise<number | null>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', resolve);
+    const timer = setTimeout(() => {
+      child.kill('SIGTERM');
+      const step = 'prepare.sh (download, extract, build the initramfs; waits for the cache lock)';
+      reject(
+        new LabTimeoutError(
+          step,
+          limitMs,
+          '',
+          `lab: ${step}: not done within ${limitMs} ms:\n${errTail.join('\n')}`,
+        ),
+      );
+    }, limitMs);
+    child.once('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.once('close', (c) => {
+      clearTimeout(timer);
+      resolve(c);
+    });
   });
   if (code !== 0) throw new Error(`prepare.sh failed (exit ${String(code)}):\n${errTail.join('\n')}`);
   const file = stdout.trim().split('\n').pop() ?? '';
@@ -275,7 +366,7 @@ export function qemuArgsFor(
 ): string[] {
   return [
     '-accel',
-    'tcg',
+    `tcg,thread=${opts.tcgThread ?? 'single'}`,
     '-cpu',
     'max',
     '-smp',
@@ -309,6 +400,8 @@ class LineStream implements LabConsole {
   private readonly events = new EventEmitter();
   private ended: Error | undefined;
   private socket: net.Socket | undefined;
+  /** Set by bootLab: the vCPU report for a wait that gives up. */
+  diagnose: (() => Promise<string>) | undefined;
 
   constructor(
     private readonly name: string,
@@ -353,15 +446,26 @@ class LineStream implements LabConsole {
     return () => this.events.off('line', listener);
   }
 
-  waitFor(re: RegExp, timeoutMs: number): Promise<RegExpMatchArray> {
-    return this.wait(re, timeoutMs, true);
+  waitFor(re: RegExp, timeoutMs: number, step?: string): Promise<RegExpMatchArray> {
+    return this.wait(re, timeoutMs, true, step);
   }
 
-  waitForNext(re: RegExp, timeoutMs: number): Promise<RegExpMatchArray> {
-    return this.wait(re, timeoutMs, false);
+  waitForNext(re: RegExp, timeoutMs: number, step?: string): Promise<RegExpMatchArray> {
+    return this.wait(re, timeoutMs, false, step);
   }
 
-  private wait(pattern: RegExp, timeoutMs: number, past: boolean): Promise<RegExpMatchArray> {
+  /** A wait with no vCPU report when it gives up (lab.ts's own background waits). */
+  waitQuietly(re: RegExp, timeoutMs: number): Promise<RegExpMatchArray> {
+    return this.wait(re, timeoutMs, true, undefined, false);
+  }
+
+  private wait(
+    pattern: RegExp,
+    timeoutMs: number,
+    past: boolean,
+    stepName?: string,
+    report = true,
+  ): Promise<RegExpMatchArray> {
     const re = new RegExp(pattern.source, pattern.flags.replace(/[gy]/g, ''));
     if (past) {
       for (const line of this.lines) {
@@ -390,10 +494,22 @@ class LineStream implements LabConsole {
       };
       const timer = setTimeout(() => {
         done();
+        const step = stepName ?? labStepOf(re, this.name);
+        const named = step.startsWith('a line matching') ? '' : `${step}: `;
         const tail = this.lines.slice(-15).join('\n');
-        reject(
-          new Error(`${this.name}: ${String(re)} not seen within ${timeoutMs} ms; last lines:\n${tail}`),
-        );
+        const diagnose = report && !this.ended ? this.diagnose : undefined;
+        void (diagnose ? diagnose() : Promise.resolve('')).then((vcpus) => {
+          reject(
+            new LabTimeoutError(
+              step,
+              timeoutMs,
+              vcpus,
+              `${this.name}: ${named}${String(re)} not seen within ${timeoutMs} ms` +
+                (vcpus ? `\n${vcpus}` : '') +
+                `\nlast lines of ${this.name}:\n${tail}`,
+            ),
+          );
+        });
       }, timeoutMs);
       this.events.on('line', onLine);
       this.events.on('end', onEnd);
@@ -536,7 +652,12 @@ export async function bootLab(opts: LabOptions = {}): Promise<Lab> {
       );
     });
     exitedEarly.catch(() => undefined); // only raced against below; never unhandled
-    const [c0, c1] = await Promise.race([Promise.all([conn0, conn1]), exitedEarly]);
+    const readyTimeout = opts.readyTimeoutMs ?? 180_000;
+    const [c0, c1] = await bounded(
+      Promise.race([Promise.all([conn0, conn1]), exitedEarly]),
+      readyTimeout,
+      'boot: QEMU connecting to the serial sockets (ttyS0, ttyS1)',
+    );
     sockets.push(c0, c1);
     consoleStream.attach(c0);
     traceStream.attach(c1);
@@ -555,35 +676,64 @@ export async function bootLab(opts: LabOptions = {}): Promise<Lab> {
       trace: traceStream,
       stderr,
       exited,
+      diagnose(timeoutMs?: number): Promise<string> {
+        if (stopping) return Promise.resolve('vCPUs: not read (the lab is stopping)');
+        if (proc.exitCode !== null || proc.signalCode !== null)
+          return Promise.resolve('vCPUs: none (QEMU exited)');
+        // One report at a time (the stub takes one client): waits that give up together share it.
+        diagnosing ??= diagnoseLab(lab, timeoutMs).finally(() => (diagnosing = undefined));
+        return diagnosing;
+      },
       stop(): Promise<void> {
         stopping ??= (async () => {
-          if (proc.exitCode === null && proc.signalCode === null) {
-            proc.kill('SIGTERM');
-            const timer = setTimeout(() => proc.kill('SIGKILL'), 5000);
-            await exited;
-            clearTimeout(timer);
+          try {
+            if (proc.exitCode === null && proc.signalCode === null) {
+              proc.kill('SIGTERM');
+              const timer = setTimeout(() => proc.kill('SIGKILL'), 5000);
+              try {
+                await bounded(
+                  exited,
+                  15_000,
+                  `lab.stop(): QEMU (pid ${String(proc.pid)}) exiting after SIGTERM (SIGKILL at 5 s)`,
+                );
+              } finally {
+                clearTimeout(timer);
+              }
+            }
+          } finally {
+            await bounded(cleanup(), 10_000, `lab.stop(): closing the serial sockets, removing ${dir}`);
           }
-          await cleanup();
         })();
         return stopping;
       },
     };
+    let diagnosing: Promise<string> | undefined;
+    consoleStream.diagnose = () => lab.diagnose();
+    traceStream.diagnose = () => lab.diagnose();
 
     if (opts.waitReady !== false && !opts.paused) {
-      const timeout = opts.readyTimeoutMs ?? 180_000;
-      await Promise.race([consoleStream.waitFor(/HVDBG-LAB ready/, timeout), exitedEarly]);
+      // On a timeout the error names the step and every vCPU's RIP, function and stack.
+      await Promise.race([consoleStream.waitFor(/HVDBG-LAB ready/, readyTimeout), exitedEarly]);
       parseReadiness(lab);
     } else {
       // The gdbstub socket exists once QEMU has initialised; wait for it (bounded).
-      const deadline = Date.now() + (opts.readyTimeoutMs ?? 180_000);
+      const deadline = Date.now() + readyTimeout;
       while (!fs.existsSync(gdbSocket)) {
         if (proc.exitCode !== null || proc.signalCode !== null) await exitedEarly;
-        if (Date.now() > deadline) throw new Error(`no gdbstub socket ${gdbSocket}`);
+        if (Date.now() > deadline) {
+          const step = `boot: QEMU's gdbstub socket ${gdbSocket} appearing`;
+          throw new LabTimeoutError(
+            step,
+            readyTimeout,
+            '',
+            `lab: ${step}: not there within ${readyTimeout} ms`,
+          );
+        }
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
       // Fill in the addresses whenever the guest gets there.
       void consoleStream
-        .waitFor(/HVDBG-LAB ready/, 24 * 3600_000)
+        .waitQuietly(/HVDBG-LAB ready/, 24 * 3600_000)
         .then(() => parseReadiness(lab))
         .catch(() => undefined);
     }
@@ -648,4 +798,15 @@ export function gdbCommandFor(lab: Lab, gdbPath = 'gdb'): string[] {
   addModule(m.kvmKo, 'kvm', lab.kvmText);
   addModule(m.kvmAmdKo, 'kvm_amd', lab.kvmAmdText);
   return argv;
+}
+
+/**
+ * What every vCPU of `lab` is doing (see {@link reportVcpus}): RIP, function, source line and stack,
+ * from QEMU's `info registers -a` and a short gdb attach with the lab's symbols. Bounded; never rejects.
+ */
+export function diagnoseLab(lab: Lab, timeoutMs = 30_000): Promise<string> {
+  return reportVcpus(
+    { gdbSocket: lab.gdbSocket, dir: lab.dir, manifest: lab.manifest, gdbArgv: gdbCommandFor(lab) },
+    timeoutMs,
+  );
 }

@@ -154,6 +154,9 @@ export async function bootNestedLab(opts: NestedLabOptions = {}): Promise<Nested
   try {
     l1 = await bootLab({
       manifest: { ...manifest, initrd },
+      // MTTCG: under thread=single L2 (3 vCPUs on L1's 2) did not reach "HVDBG-L2 ready" in 600 s (16–36 s
+      // with MTTCG). It keeps MTTCG's text-patching hazard (test/lab/README.md, "Why TCG runs single-threaded").
+      tcgThread: 'multi',
       memMiB: opts.l1MemMiB ?? 1024,
       trace: false,
       waitReady: false,
