@@ -29,7 +29,10 @@ for (const file of process.argv.slice(2)) {
       if (/^\s*failureType: 'subtestsFailed'/m.test(next.split(/\n\s*\.\.\./)[0] ?? '')) continue;
       const name = [...stack.slice(0, depth), notOk[2]].join(' > ');
       const cause =
-        /^\s*error: (.*)$/m.exec(next)?.[1]?.replace(/^['|"]|['"]$/g, '').slice(0, 160) ??
+        /^\s*error: (.*)$/m
+          .exec(next)?.[1]
+          ?.replace(/^['|"]|['"]$/g, '')
+          .slice(0, 160) ??
         /^\s*failureType: (.*)$/m.exec(next)?.[1] ??
         'see the log';
       const entry = failures.get(name) ?? { runs: new Set(), causes: new Set() };
@@ -45,6 +48,15 @@ for (const file of process.argv.slice(2)) {
     const end = /^# run \d+: (exit \d+ in \d+ s)/.exec(line);
     if (end) tail = end[1];
   }
+  // A run that ended before any test (lint, types, build) failed too: say where.
+  if (pass === '?' && !/exit 0 /.test(tail)) {
+    const last = lines.filter((l) => /\S/.test(l) && !l.startsWith('# run ')).slice(-3);
+    const name = `(before the tests) ${last.join(' / ').slice(0, 200)}`;
+    const entry = failures.get(name) ?? { runs: new Set(), causes: new Set() };
+    entry.runs.add(basename(file));
+    entry.causes.add('the lint, type check or build step failed');
+    failures.set(name, entry);
+  }
   runs.push({ file: basename(file), pass, fail, tail });
 }
 console.log('| run | tests passed | failed | result |');
@@ -57,5 +69,7 @@ if (failures.size === 0) {
   console.log('| test | failed in | cause |');
   console.log('|---|---|---|');
   for (const [name, e] of failures)
-    console.log(`| ${name} | ${e.runs.size} of ${runs.length} (${[...e.runs].join(', ')}) | ${[...e.causes].join('; ')} |`);
+    console.log(
+      `| ${name} | ${e.runs.size} of ${runs.length} (${[...e.runs].join(', ')}) | ${[...e.causes].join('; ')} |`,
+    );
 }
