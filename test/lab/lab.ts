@@ -400,6 +400,7 @@ class LineStream implements LabConsole {
   private readonly events = new EventEmitter();
   private ended: Error | undefined;
   private socket: net.Socket | undefined;
+  private closing: NodeJS.Timeout | undefined;
   /** Set by bootLab: the vCPU report for a wait that gives up. */
   diagnose: (() => Promise<string>) | undefined;
 
@@ -414,7 +415,10 @@ class LineStream implements LabConsole {
     this.socket = socket;
     socket.on('data', (chunk: Buffer) => this.push(chunk.toString('latin1')));
     socket.on('error', () => undefined);
-    socket.on('close', () => this.end(new Error(`${this.name} closed (QEMU exited?)`)));
+    // QEMU closing its end first: give its exit (code, signal, last stderr lines) a moment to be the reason.
+    socket.on('close', () => {
+      this.closing = setTimeout(() => this.end(new Error(`${this.name} closed (QEMU exited?)`)), 1000);
+    });
   }
 
   write(data: string): void {
@@ -434,6 +438,7 @@ class LineStream implements LabConsole {
   }
 
   end(err: Error): void {
+    clearTimeout(this.closing);
     if (this.ended) return;
     if (this.partial) this.add(this.partial.replace(/\r/g, ''));
     this.partial = '';
@@ -638,9 +643,12 @@ export async function bootLab(opts: LabOptions = {}): Promise<Lab> {
       });
       proc.once('exit', (code, signal) => resolve({ code, signal }));
     });
-    void exited.then(() => {
+    void exited.then(({ code, signal }) => {
       if (proc.pid !== undefined) live.delete(proc.pid);
-      const err = new Error(`QEMU exited${stderr.length ? `: ${stderr.slice(-5).join(' | ')}` : ''}`);
+      const how = signal !== null ? `killed by ${signal}` : `exit code ${String(code)}`;
+      const err = new Error(
+        `QEMU exited (${how})${stderr.length ? `: ${stderr.slice(-5).join(' | ')}` : ''}`,
+      );
       consoleStream.end(err);
       traceStream.end(err);
     });
