@@ -128,6 +128,31 @@ const SCHEMAS: Readonly<Record<string, Schema>> = {
   modules: args({ startModule: count, moduleCount: count }),
 };
 
+/**
+ * The longest string any request may carry (64 KiB), writeMemory's data aside: gdb takes seconds to look
+ * up a megabyte-long name (10 s for 1 MB on the lab, everything else waiting), and no expression,
+ * condition, path or console line is that long.
+ */
+export const MAX_STRING = 64 * 1024;
+/** writeMemory's base64 data: up to what MemoryService writes at once (16 MiB). */
+const MAX_DATA = Math.ceil((16 * 2 ** 20) / 3) * 4;
+
+/** The first string in `value` longer than allowed, as its path (`breakpoints.0.condition`). */
+function overlong(command: string, value: unknown): { path: string; length: number } | undefined {
+  const stack: [unknown, string][] = [[value, '']];
+  while (stack.length > 0) {
+    const [item, path] = stack.pop() as [unknown, string];
+    if (typeof item === 'string') {
+      const max = command === 'writeMemory' && path === 'data' ? MAX_DATA : MAX_STRING;
+      if (item.length > max) return { path, length: item.length };
+    } else if (typeof item === 'object' && item !== null) {
+      for (const [key, inner] of Object.entries(item))
+        stack.push([inner, path === '' ? key : `${path}.${key}`]);
+    }
+  }
+  return undefined;
+}
+
 const ajv = new Ajv({ allErrors: false, strict: false });
 const validators = new Map<string, ValidateFunction>(
   Object.entries(SCHEMAS).map(([command, schema]) => [command, ajv.compile(schema)]),
@@ -148,12 +173,18 @@ function describe(error: ErrorObject): string {
 /**
  * Throws a {@link UserInputError} naming the field when `args` (a request's `arguments`, `{}` when the
  * request had none) do not have the shape hvdbg reads. Requests not listed here (hvdbg's own, which
- * check their arguments themselves, and those hvdbg does not implement) only need to be an object.
+ * check their arguments themselves, and those hvdbg does not implement) only need to be an object, and
+ * no request's strings may be longer than {@link MAX_STRING}.
  */
 export function checkRequestArguments(command: string, args: unknown): void {
   if (typeof args !== 'object' || args === null || Array.isArray(args)) {
     throw new UserInputError(`Invalid '${command}' request: its arguments must be an object.`);
   }
+  const long = overlong(command, args);
+  if (long !== undefined)
+    throw new UserInputError(
+      `Invalid '${command}' request: "${long.path}" is ${long.length} characters long (at most ${MAX_STRING}).`,
+    );
   const validate = validators.get(command);
   if (validate === undefined || validate(args)) return;
   const first = validate.errors?.[0];

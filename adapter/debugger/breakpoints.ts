@@ -14,6 +14,7 @@ import {
   type WatchKind,
 } from '../gdb/mi/breakpoints';
 import type { SourceResolver } from './sources';
+import { parseAddress } from './memory';
 
 interface Planted {
   readonly key: string;
@@ -33,6 +34,8 @@ export function ignoreCountOf(hitCondition: string | undefined): number | undefi
   }
   return Math.max(0, Number.parseInt(match[1], 10) - 1);
 }
+
+const none = { condition: undefined, hitCondition: undefined, logMessage: undefined } as const;
 
 export class BreakpointService {
   private readonly groups = new Map<Group, Planted[]>();
@@ -97,7 +100,14 @@ export class BreakpointService {
     return this.replace(
       'instruction',
       breakpoints.map((b) => {
-        const address = BigInt(b.instructionReference) + BigInt(b.offset ?? 0);
+        let address: bigint;
+        try {
+          address = parseAddress(b.instructionReference, b.offset ?? 0);
+        } catch (error) {
+          // Not an address: this breakpoint is unverified, the others are planted.
+          const problem = error instanceof Error ? error.message : String(error);
+          return { key: JSON.stringify([b.instructionReference, b.offset]), location: '', problem, ...none };
+        }
         return {
           key: JSON.stringify([address.toString(), b.condition, b.hitCondition]),
           location: `*0x${address.toString(16)}`,
@@ -140,6 +150,8 @@ export class BreakpointService {
       condition: string | undefined;
       hitCondition: string | undefined;
       logMessage: string | undefined;
+      /** Why it cannot be planted (it is answered unverified with this message). */
+      problem?: string;
     }[],
   ): Promise<DebugProtocol.Breakpoint[]> {
     const old = this.groups.get(group) ?? [];
@@ -154,6 +166,15 @@ export class BreakpointService {
       const existing = old.find((p) => p.key === w.key && p.number !== undefined);
       if (existing !== undefined) {
         planted.push(existing);
+        continue;
+      }
+      if (w.problem !== undefined) {
+        planted.push({
+          key: w.key,
+          number: undefined,
+          logMessage: undefined,
+          dap: { verified: false, message: w.problem },
+        });
         continue;
       }
       try {

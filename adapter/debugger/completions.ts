@@ -15,6 +15,11 @@ import type { LineCompletion } from './hvCompletions';
 
 /** How long a completion waits for gdb (ms): a user is typing. */
 const GDB_TIMEOUT_MS = 3000;
+/**
+ * The most a whole completion takes (ms), whatever gdb does: a list later than this is one nobody waits
+ * for (gdb completing `print "` lists every source file name: seconds on a loaded machine).
+ */
+const BUDGET_MS = 2000;
 /** What makes gdb complete the line as an expression. */
 const EXPRESSION_PREFIX = 'print ';
 const NOTHING: GdbCompletion = { completion: undefined, matches: [], maxReached: false };
@@ -37,8 +42,17 @@ export class CompletionService {
     private readonly stopped: () => boolean,
   ) {}
 
-  /** The completions at `column` (0-based) of line `line` (0-based) of `text`. */
-  async complete(
+  /** The completions at `column` (0-based) of line `line` (0-based) of `text`, within {@link BUDGET_MS}. */
+  complete(
+    text: string,
+    line: number,
+    column: number,
+    frame: FrameRef | undefined,
+  ): Promise<LineCompletion[]> {
+    return within(this.completeNow(text, line, column, frame), BUDGET_MS, []);
+  }
+
+  private async completeNow(
     text: string,
     line: number,
     column: number,

@@ -9,6 +9,7 @@ import { maintPacket } from '../gdb/mi/cli';
 import type { GdbBackend, StopRecord } from '../gdb/backend';
 import { evaluate } from '../gdb/mi/data';
 import { continueAll, interrupt, step, type StepKind } from '../gdb/mi/exec';
+import { listThreads } from '../gdb/mi/threads';
 import type { BreakpointService } from './breakpoints';
 
 export interface StopInfo {
@@ -29,6 +30,11 @@ export interface ExecutionEvents {
 const DEAD_STUB =
   /Remote connection closed|Remote communication error|not being run|Target disconnected|No registers|Remote end closed|Connection reset/i;
 const HEARTBEAT_MS = 500;
+/**
+ * gdb answering nothing for this long while it has a command is a hung stub, not a slow command: the
+ * heartbeat asks then (before, it waits for the command: a probe queued behind it would time out).
+ */
+const BUSY_GRACE_MS = 10_000;
 
 export class ExecutionService extends EventEmitter<ExecutionEvents> {
   state: 'running' | 'stopped' = 'stopped';
@@ -38,6 +44,12 @@ export class ExecutionService extends EventEmitter<ExecutionEvents> {
   private heldStops: StopInfo[] = [];
   private stopHeld: (() => void) | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
+  /** gdb's `*running` records so far: tells a resume gdb refused from one that ran. */
+  private runs = 0;
+  /** The last resume the client asked for, and the last error gdb logged while the guest ran. */
+  private lastKind: 'continue' | StepKind = 'continue';
+  private runningLog: string | undefined;
+  private checkingSilentStop = false;
   /** hvdbg's own breakpoints (gdb number → work to do): the guest continues after, no stop is shown. */
   private readonly internal = new Map<number, () => Promise<void>>();
 
@@ -49,6 +61,7 @@ export class ExecutionService extends EventEmitter<ExecutionEvents> {
   ) {
     super();
     gdb.on('running', () => {
+      this.runs++;
       const unrequested = this.state === 'stopped' && this.pendingResumes === 0;
       this.state = 'running';
       this.onResume();
@@ -66,6 +79,9 @@ export class ExecutionService extends EventEmitter<ExecutionEvents> {
     gdb.on('output', (text, category) => {
       if (category === 'log' && DEAD_STUB.test(text)) {
         this.emit('lost', `The gdbstub at ${stubName} went away: ${text.trim()}`);
+      } else if (category === 'log' && this.state === 'running' && text.trim() !== '') {
+        this.runningLog = text.trim();
+        void this.checkSilentStop();
       }
     });
     this.heartbeat = setInterval(() => void this.beat(), HEARTBEAT_MS);
@@ -92,11 +108,22 @@ export class ExecutionService extends EventEmitter<ExecutionEvents> {
    * response would be overwritten.
    */
   async resume(kind: 'continue' | StepKind, threadId: number): Promise<void> {
+    const before = this.state;
+    const runs = this.runs;
+    this.lastKind = kind;
+    this.runningLog = undefined;
     this.pendingResumes++;
     this.onResume();
     this.state = 'running';
-    if (kind === 'continue') await continueAll(this.gdb);
-    else await step(this.gdb, kind, threadId);
+    try {
+      if (kind === 'continue') await continueAll(this.gdb);
+      else await step(this.gdb, kind, threadId);
+    } catch (error) {
+      // gdb refused (a thread that does not exist, a step it cannot do here): the guest is as it was. A
+      // stopped one left 'running' would wait for a stop that never comes (pause would do nothing).
+      if (this.runs === runs) this.state = before;
+      throw error;
+    }
   }
 
   /** The stop found at attach (the stub stops the guest when a debugger connects), as an `entry` stop. */
@@ -148,6 +175,7 @@ export class ExecutionService extends EventEmitter<ExecutionEvents> {
     // A stub busy elsewhere can miss the interrupt: ask again once, then tell the user.
     setTimeout(() => {
       if (this.state !== 'running' || !this.pausing || this.gdb.hasExited) return;
+      void this.checkSilentStop();
       this.emit('output', 'hvdbg: the guest has not stopped after 2 s; interrupting again\n');
       interrupt(this.gdb).catch((error: unknown) => this.emit('output', `hvdbg: ${String(error)}\n`));
       setTimeout(() => {
@@ -159,6 +187,44 @@ export class ExecutionService extends EventEmitter<ExecutionEvents> {
         }
       }, 3000).unref();
     }, 2000).unref();
+  }
+
+  /**
+   * gdb can stop the guest and not say so: when describing the stop fails (a single step through VMRUN
+   * into a nested guest, whose stack gdb cannot read through the host's page tables: "Cannot access
+   * memory at address 0x6000"), gdb logs the error and returns to its prompt with every thread stopped,
+   * and no `*stopped` record comes. The session would wait forever, and pause would do nothing (gdb has
+   * nothing to interrupt). After such an error, and when a pause gets no stop, gdb's own thread states
+   * tell: all stopped, the stop is reported with gdb's error as its description.
+   */
+  private async checkSilentStop(): Promise<void> {
+    if (this.checkingSilentStop || this.state !== 'running' || this.gdb.hasExited) return;
+    this.checkingSilentStop = true;
+    try {
+      // A `*stopped` on its way (gdb logs some errors just before a normal stop) comes first.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const runs = this.runs;
+      if (this.state !== 'running') return;
+      // Fails while the guest really runs (gdb cannot list a running all-stop remote's threads).
+      const list = await listThreads(this.gdb);
+      if (this.state !== 'running' || this.runs !== runs) return;
+      if (list.threads.length === 0 || list.threads.some((t) => t.state === 'running')) return;
+      const paused = this.pausing;
+      this.pausing = false;
+      this.state = 'stopped';
+      this.gdb.noteStoppedWithoutRecord();
+      this.report({
+        reason: paused ? 'pause' : this.lastKind === 'continue' ? 'exception' : 'step',
+        threadId: list.currentId,
+        description: `gdb stopped the guest without describing the stop${
+          this.runningLog === undefined ? '' : ` (${this.runningLog})`
+        }`,
+      });
+    } catch {
+      // The guest runs: its stop will come as a `*stopped` record.
+    } finally {
+      this.checkingSilentStop = false;
+    }
   }
 
   private async onStop(record: StopRecord): Promise<void> {
@@ -240,6 +306,8 @@ export class ExecutionService extends EventEmitter<ExecutionEvents> {
   private async beat(): Promise<void> {
     if (this.state !== 'stopped' || Date.now() - this.gdb.lastActivity < HEARTBEAT_MS || this.gdb.hasExited)
       return;
+    const busy = this.gdb.busyFor();
+    if (busy > 0 && busy < BUSY_GRACE_MS) return;
     try {
       await maintPacket(this.gdb, 'qC', 1500);
     } catch (error) {

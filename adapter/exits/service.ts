@@ -16,6 +16,9 @@ import type { SymbolResolver } from './symbols';
 import { Throttle } from './throttle';
 import { toBig } from '../vmexits/bytes';
 
+/** How long `hv exits FILE` waits for a source that does not end by itself (a socket, a fifo), ms. */
+const REPORT_WAIT_MS = 2000;
+
 export interface ExitServiceOptions {
   readonly symbols: SymbolResolver;
   /** The debugged QEMU's pid, for `tracefs` without one. */
@@ -154,7 +157,19 @@ export class ExitTraceService extends EventEmitter<ExitServiceEvents> {
     } else {
       feed = new TraceFeed('report', await openSource(file)).start();
       owned = true;
-      await feed.ended();
+      // A file ends; a socket, a fifo or tracefs need not: the report is of what came within the wait.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        feed.ended(),
+        new Promise((resolve) => (timer = setTimeout(resolve, REPORT_WAIT_MS))),
+      ]);
+      clearTimeout(timer);
+      if (feed.info().state === 'waiting') {
+        feed.dispose();
+        throw new ExitsError(
+          `${feed.source.label}: nothing to read within ${REPORT_WAIT_MS / 1000} s (no such file or socket yet?)`,
+        );
+      }
     }
     try {
       const stats = feed.monitor.stats();

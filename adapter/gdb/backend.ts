@@ -12,6 +12,10 @@ import { GdbCommandError, GdbExitedError, GdbNotFoundError, GdbTimeoutError, toG
 import { parseMIRecord, wrapGdbProcess, type GdbJs, type RawAsyncRecord } from './gdbjs';
 import { quoteMI, type MITuple } from './miValues';
 import { record as transcribe } from '../session/transcript';
+import { ABORTS_WHILE_RUNNING, RUNNING_MESSAGE, oneLine, readableByGdbJs } from './commandChecks';
+import { toStopRecord, type StopRecord } from './stopRecord';
+
+export type { StopRecord } from './stopRecord';
 
 export interface GdbStartOptions {
   /** The gdb executable (a name on PATH or a path). */
@@ -19,15 +23,6 @@ export interface GdbStartOptions {
   /** Extra arguments after hvdbg's own (`--interpreter=mi3 --nx -q`). */
   readonly extraArgs?: readonly string[];
   readonly cwd?: string;
-}
-
-/** `*stopped`, typed. See the GDB manual, "GDB/MI Async Records". */
-export interface StopRecord {
-  readonly reason: string;
-  readonly threadId: number | undefined;
-  readonly breakpointNumber: number | undefined;
-  readonly signalName: string | undefined;
-  readonly raw: MITuple;
 }
 
 export interface GdbBackendEvents {
@@ -47,26 +42,30 @@ export type MiPort = Pick<GdbBackend, 'mi'>;
 /** MI commands and CLI lines: what the command families that also need gdb's CLI take. */
 export type GdbPort = Pick<GdbBackend, 'mi' | 'console'>;
 
-/**
- * An MI command is one line: gdb would run what follows a newline as a command of its own (`-gdb-exit`).
- * Arguments are quoted (quoteMI) or checked where requests enter; this catches what slipped through, as
- * hvdbg's own bug, before gdb sees it.
- */
-function oneLine(command: string): void {
-  if (/[\r\n]/.test(command))
-    throw new Error(
-      `an MI command with a line break was not sent to gdb: ${JSON.stringify(command.slice(0, 200))}`,
-    );
-}
-
 export class GdbBackend extends EventEmitter<GdbBackendEvents> {
   private readonly gdb: GdbJs;
   private readonly exitedPromise: Promise<never>;
+  /**
+   * The rejecters of the commands awaiting gdb, called when it exits. (Not a race against
+   * `exitedPromise`: each race left a reaction on that promise, which lives as long as gdb, and the
+   * reaction held the command's result: every stack, thread list and variable of the session, kept.)
+   */
+  private readonly exitWaiters = new Set<(error: Error) => void>();
   private exitDetail: string | undefined;
   private consoleCapture: string[] | undefined;
   private consoleQueue: Promise<unknown> = Promise.resolve();
-  /** `Date.now()` of the last command sent: lets a heartbeat stay out of the way of real work. */
+  /** `Date.now()` of the last command sent or answered: lets a heartbeat stay out of the way of real work. */
   lastActivity = Date.now();
+  /** Commands sent and not answered yet, and since when gdb has had one (`Date.now()`). */
+  private inFlight = 0;
+  private busyFrom = 0;
+  private idleWaiters: (() => void)[] = [];
+  /** The commands of {@link ABORTS_WHILE_RUNNING} sent and not answered: a resume waits for them. */
+  private readonly stoppedOnly = new Set<Promise<unknown>>();
+  /** The target may be running: a resume was sent or `*running` came, and no `*stopped` since. */
+  private targetRunning = false;
+  /** `*running` records seen: tells a refused resume from one that ran. */
+  private runningRecords = 0;
   private nextToken = 1;
   private readonly tokenWaiters = new Map<
     string,
@@ -89,6 +88,8 @@ export class GdbBackend extends EventEmitter<GdbBackendEvents> {
       child.once('exit', (code, signal) => {
         this.exitDetail = signal !== null ? `killed by ${signal}` : `exit code ${String(code)}`;
         reject(new GdbExitedError(this.exitDetail));
+        for (const waiter of this.exitWaiters) waiter(new GdbExitedError(this.exitDetail));
+        this.exitWaiters.clear();
         this.emit('exited', this.exitDetail);
       });
     });
@@ -141,12 +142,28 @@ export class GdbBackend extends EventEmitter<GdbBackendEvents> {
   async mi(command: string, timeoutMs?: number): Promise<MITuple> {
     if (this.exitDetail !== undefined) throw new GdbExitedError(this.exitDetail);
     oneLine(command);
-    this.lastActivity = Date.now();
+    if (ABORTS_WHILE_RUNNING.test(command)) {
+      // Sent only when gdb awaits nothing (so that no resume queued before it runs first), and only
+      // while the target is stopped.
+      while (this.inFlight > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+      if (this.exitDetail !== undefined) throw new GdbExitedError(this.exitDetail);
+      if (this.targetRunning) throw new GdbCommandError(command, RUNNING_MESSAGE);
+    }
+    const done = this.started();
     const pending = this.gdb.execMI(command).then(
       (data) => data as MITuple,
       (error: unknown) => Promise.reject(toGdbError(command, error)),
     );
-    const racers: Promise<MITuple>[] = [pending, this.exitedPromise];
+    if (ABORTS_WHILE_RUNNING.test(command)) {
+      // gdb-js writes it a moment later: a resume sent meanwhile (straight to gdb) must not overtake it.
+      const settled = pending.then(
+        () => undefined,
+        () => undefined,
+      );
+      this.stoppedOnly.add(settled);
+      void settled.then(() => this.stoppedOnly.delete(settled));
+    }
+    const racers: Promise<MITuple>[] = [this.untilExit(pending)];
     let timer: NodeJS.Timeout | undefined;
     if (timeoutMs !== undefined) {
       racers.push(
@@ -159,7 +176,51 @@ export class GdbBackend extends EventEmitter<GdbBackendEvents> {
       return await Promise.race(racers);
     } finally {
       if (timer !== undefined) clearTimeout(timer);
+      done();
     }
+  }
+
+  /** `work`'s outcome, or a GdbExitedError as soon as gdb exits. */
+  private untilExit<T>(work: Promise<T>): Promise<T> {
+    if (this.exitDetail !== undefined) return Promise.reject(new GdbExitedError(this.exitDetail));
+    return new Promise<T>((resolve, reject) => {
+      this.exitWaiters.add(reject);
+      work.then(resolve, reject).finally(() => this.exitWaiters.delete(reject));
+    });
+  }
+
+  /**
+   * How long gdb has been working on a command it has not answered yet (ms), 0 when it awaits none. A
+   * long command (a 1 MB expression, a deep backtrace) is no dead stub: the heartbeat waits for it.
+   */
+  busyFor(now = Date.now()): number {
+    return this.inFlight === 0 ? 0 : now - this.busyFrom;
+  }
+
+  /** Counts a command in flight; the returned function ends it (once). */
+  private started(): () => void {
+    this.lastActivity = Date.now();
+    if (this.inFlight++ === 0) this.busyFrom = this.lastActivity;
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      this.inFlight--;
+      this.lastActivity = Date.now();
+      if (this.inFlight === 0 && this.idleWaiters.length > 0) {
+        const waiters = this.idleWaiters;
+        this.idleWaiters = [];
+        for (const wake of waiters) wake();
+      }
+    };
+  }
+
+  /**
+   * gdb stopped the target without a `*stopped` record (it failed to describe the stop: the execution
+   * service found every thread stopped): commands that need a stopped target may be sent again.
+   */
+  noteStoppedWithoutRecord(): void {
+    this.targetRunning = false;
   }
 
   /**
@@ -172,7 +233,15 @@ export class GdbBackend extends EventEmitter<GdbBackendEvents> {
   async execute(command: string, timeoutMs = 10000): Promise<void> {
     if (this.exitDetail !== undefined) throw new GdbExitedError(this.exitDetail);
     oneLine(command);
-    this.lastActivity = Date.now();
+    const resumes = !command.startsWith('-exec-interrupt');
+    const wasRunning = this.targetRunning;
+    const runs = this.runningRecords;
+    // From now on the target may run: a disassembly asked after this would reach gdb after the resume,
+    // and one already on its way (gdb-js writes a moment later) goes first.
+    if (resumes) this.targetRunning = true;
+    if (resumes && this.stoppedOnly.size > 0) await Promise.all([...this.stoppedOnly]);
+    if (this.exitDetail !== undefined) throw new GdbExitedError(this.exitDetail);
+    const done = this.started();
     const token = String(this.nextToken++);
     let timer: NodeJS.Timeout | undefined;
     const answered = new Promise<MITuple>((resolve, reject) => {
@@ -182,10 +251,15 @@ export class GdbBackend extends EventEmitter<GdbBackendEvents> {
     transcribe('mi>', `${token}${command}`);
     this.child.stdin.write(`${token}${command}\n`);
     try {
-      await Promise.race([answered, this.exitedPromise]);
+      await this.untilExit(answered);
+    } catch (error) {
+      // Refused (`^error`): the target is as it was, unless it ran meanwhile.
+      if (resumes && this.runningRecords === runs) this.targetRunning = wasRunning;
+      throw error;
     } finally {
       clearTimeout(timer);
       this.tokenWaiters.delete(token);
+      done();
     }
   }
 
@@ -203,13 +277,21 @@ export class GdbBackend extends EventEmitter<GdbBackendEvents> {
       const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
       transcribe('mi<', line);
       if (line.startsWith('*running')) {
+        this.targetRunning = true;
+        this.runningRecords++;
         // Only the thread matters here; no need for the full parser on every step.
         const thread = /thread-id="([^"]*)"/.exec(line)?.[1] ?? 'all';
         this.emit('running', thread);
         continue;
       }
       if (line.startsWith('*')) {
-        const record = parseMIRecord(line);
+        let record: ReturnType<typeof parseMIRecord>;
+        try {
+          record = parseMIRecord(line);
+        } catch {
+          // Unreadable (see readableByGdbJs): a stop is still a stop, described as unknown.
+          record = line.startsWith('*stopped') ? { state: 'stopped', data: {} } : {};
+        }
         this.onExec({ state: record.state ?? '', data: record.data ?? {} });
         continue;
       }
@@ -217,7 +299,8 @@ export class GdbBackend extends EventEmitter<GdbBackendEvents> {
       // Only hvdbg's own commands carry tokens (see execute): their results are not gdb-js's.
       const tagged = /^(\d+)\^(done|running|connected|error|exit)/.exec(line);
       if (tagged === null) {
-        forward += `${line}\n`;
+        const readable = readableByGdbJs(line);
+        if (readable !== undefined) forward += `${readable}\n`;
         continue;
       }
       const waiter = tagged[1] === undefined ? undefined : this.tokenWaiters.get(tagged[1]);
@@ -280,23 +363,14 @@ export class GdbBackend extends EventEmitter<GdbBackendEvents> {
   private onExec(record: RawAsyncRecord): void {
     const data = record.data as MITuple;
     if (record.state === 'running') {
+      this.targetRunning = true;
+      this.runningRecords++;
       const thread = data['thread-id'];
       this.emit('running', typeof thread === 'string' ? thread : 'all');
       return;
     }
     if (record.state !== 'stopped') return;
-    const num = (key: string): number | undefined => {
-      const value = data[key];
-      return typeof value === 'string' ? Number.parseInt(value, 10) : undefined;
-    };
-    const reason = data['reason'];
-    const signal = data['signal-name'];
-    this.emit('stopped', {
-      reason: typeof reason === 'string' ? reason : 'unknown',
-      threadId: num('thread-id'),
-      breakpointNumber: num('bkptno'),
-      signalName: typeof signal === 'string' ? signal : undefined,
-      raw: data,
-    });
+    this.targetRunning = false;
+    this.emit('stopped', toStopRecord(data));
   }
 }

@@ -10,6 +10,7 @@ import type { SessionHost } from '../session/host';
 import { KernelModules } from './dapModules';
 import { formatParavirt } from './pvops';
 import type { KernelService } from './service';
+import { GdbCommandError, GdbExitedError, GdbTimeoutError } from '../gdb/errors';
 
 /** `hv modules` text. */
 export function formatModules(body: ModulesBody): string {
@@ -27,7 +28,11 @@ async function paravirtOrExplain(kernel: KernelService) {
     return await kernel.paravirt();
   } catch (error) {
     const why = (error instanceof Error ? error.message : String(error)).trim();
-    throw new Error(`cannot read pv_info/pv_ops (a kernel without CONFIG_PARAVIRT?): ${why}`);
+    const message = `cannot read pv_info/pv_ops (a kernel without CONFIG_PARAVIRT?): ${why}`;
+    // gdb's answer (the guest runs, no such symbol) or gdb gone: the target's failure, not hvdbg's.
+    if (error instanceof GdbCommandError) throw new GdbCommandError(error.command, message);
+    if (error instanceof GdbExitedError || error instanceof GdbTimeoutError) throw error;
+    throw new Error(message);
   }
 }
 

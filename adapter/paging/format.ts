@@ -2,6 +2,7 @@
 import { entryFields, type PageEntry } from '../x86/paging/entries';
 import { eptEntryFields, eptMemoryTypes, type EptEntry } from '../x86/paging/ept';
 import type { DecodedField } from '../x86/bitfields';
+import { UserInputError } from '../debugger/userInputError';
 
 /** `0x`-prefixed hex of an unsigned 64-bit value. */
 export function hex(value: bigint): string {
@@ -11,9 +12,10 @@ export function hex(value: bigint): string {
 /** Parses `0x...`/decimal text as an unsigned 64-bit value, or throws an error naming `what`. */
 export function parseHex(text: string, what: string): bigint {
   const t = text.trim().replace(/_/g, '');
-  if (!/^(0x[0-9a-f]+|[0-9]+)$/i.test(t)) throw new Error(`${what}: '${text}' is not a number (write 0x...)`);
+  if (!/^(0x[0-9a-f]+|[0-9]+)$/i.test(t))
+    throw new UserInputError(`${what}: '${text}' is not a number (write 0x...)`);
   const v = BigInt(t);
-  if (v >> 64n !== 0n) throw new Error(`${what}: '${text}' does not fit in 64 bits`);
+  if (v >> 64n !== 0n) throw new UserInputError(`${what}: '${text}' does not fit in 64 bits`);
   return v;
 }
 

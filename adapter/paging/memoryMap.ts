@@ -12,6 +12,7 @@ import { describeFault } from '../x86/paging/translate';
 import { walkItems, type Leaf, type WalkItem } from '../x86/paging/walk';
 import { entryFlags, hex } from './format';
 import { nptAsContext, type PagingRoot } from './roots';
+import { UserInputError } from '../debugger/userInputError';
 
 /**
  * How leaves merge: `ranges` (default) same U/S, R/W, XD, page size and physically contiguous;
@@ -36,7 +37,9 @@ export function parsePermissions(text: string): PermissionFilter {
       continue;
     }
     if (!'urwx'.includes(c)) {
-      throw new Error(`'${text}': permissions are the letters u (user), r, w, x, each may follow '!' (not)`);
+      throw new UserInputError(
+        `'${text}': permissions are the letters u (user), r, w, x, each may follow '!' (not)`,
+      );
     }
     (negate ? forbid : require).add(c);
     negate = false;
@@ -83,7 +86,7 @@ export async function memoryMap(
   }
   const from = options.from ?? 0n;
   const to = options.to ?? (1n << 64n) - 1n;
-  if (to < from) throw new Error(`the range ${hex(from)}-${hex(to)} is empty`);
+  if (to < from) throw new UserInputError(`the range ${hex(from)}-${hex(to)} is empty`);
   const range =
     options.from === undefined && options.to === undefined ? {} : { range: { start: from, end: to + 1n } };
   const walked = await walkItems(memory, ctx, { ...range, guestPhysical: format.kind === 'npt' });

@@ -26,6 +26,7 @@ import {
 import { decodeNptEntry, type EptContext, type NptContext } from '../x86/paging/nested';
 import type { FieldInfo } from './format';
 import { entryFieldInfo, entryFlags, eptFieldInfo, eptFlags, hex } from './format';
+import { UserInputError } from '../debugger/userInputError';
 
 /** How a root's tables are read and decoded. */
 export type RootFormat =
@@ -187,7 +188,9 @@ export function tableId(ref: TableRef): string {
 export function parseTableId(id: string): TableRef {
   const m = /^(.+)\/(\d+)\/([0-9a-f]+)\/([0-9a-f]+)$/.exec(id);
   if (m?.[1] === undefined || m[2] === undefined || m[3] === undefined || m[4] === undefined) {
-    throw new Error(`'${id}' is not a page-table id (from hvdbg/pageTableRoots or hvdbg/pageTableChildren)`);
+    throw new UserInputError(
+      `'${id}' is not a page-table id (from hvdbg/pageTableRoots or hvdbg/pageTableChildren)`,
+    );
   }
   return {
     rootId: m[1],

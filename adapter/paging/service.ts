@@ -18,6 +18,7 @@ import { memoryMap, parsePermissions, type MapRange, type MergeMode } from './me
 import { kvmRoots, parseTableId, vcpuRoot, type PagingRoot, type VcpuPaging } from './roots';
 import { tableEntries } from './tables';
 import { translateThrough, type TranslationBody } from './translation';
+import { UserInputError } from '../debugger/userInputError';
 
 /** What the service reads the session through. */
 export interface PagingSource {
@@ -96,7 +97,7 @@ export class PagingService {
     const other = /^cr3:([0-9a-f]+)@(\d+)$/i.exec(id);
     if (other?.[1] !== undefined && other[2] !== undefined) {
       const v = (await this.source.vcpus()).find((c) => c.threadId === Number(other[2]));
-      if (v === undefined) throw new Error(`no vCPU with thread id ${other[2]}`);
+      if (v === undefined) throw new UserInputError(`no vCPU with thread id ${other[2]}`);
       return vcpuRoot(v, BigInt(`0x${other[1]}`));
     }
     if (id.startsWith('cpu')) {
@@ -106,7 +107,7 @@ export class PagingService {
       const found = (await this.allRoots()).roots.find((r) => r.info.id === id);
       if (found !== undefined) return found;
     }
-    throw new Error(
+    throw new UserInputError(
       `no page-table root '${id}' (the guest may have run since: ask hvdbg/pageTableRoots again)`,
     );
   }
@@ -115,7 +116,7 @@ export class PagingService {
   private memory(): { memory: PhysicalMemory; counters: () => { packets: number; bytes: number } } {
     const physical = this.source.physical();
     if (physical === undefined) {
-      throw new Error(
+      throw new UserInputError(
         'this session cannot read guest-physical memory (the stub offers no physical memory access)',
       );
     }
