@@ -167,8 +167,9 @@ describe('Linux kernel awareness: KASLR and modules found by themselves', { time
       await repl(dc, 'hv modules'),
       /kvm_amd\s+0x[0-9a-f]+\s+\(no symbols: module kvm_amd: no kvm-amd\.ko/,
     );
-    // vmlinux's symbols still work, slid.
-    assert.match(await repl(dc, 'info symbol $pc'), /in section/);
+    // vmlinux's symbols still work, slid. (Not at $pc: the stopped vCPU may be in kvm-amd.ko, whose
+    // symbols this session has none of — a flake seen in a clean-clone run.)
+    assert.match(await repl(dc, 'info symbol do_idle'), /^do_idle in section \.text/m);
   });
 });
 
