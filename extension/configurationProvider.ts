@@ -3,6 +3,7 @@
  * a launch configuration names executables (gdbPath, qemu.path) that hvdbg would spawn.
  */
 import * as vscode from 'vscode';
+import { qemuLaunchArgs } from '../adapter/protocol/manifest';
 
 export const INITIAL_CONFIGURATIONS: vscode.DebugConfiguration[] = [
   {
@@ -20,22 +21,7 @@ export const INITIAL_CONFIGURATIONS: vscode.DebugConfiguration[] = [
     program: '${workspaceFolder}/vmlinux',
     qemu: {
       path: 'qemu-system-x86_64',
-      args: [
-        '-accel',
-        'tcg',
-        '-cpu',
-        'max',
-        '-m',
-        '512',
-        '-kernel',
-        '${workspaceFolder}/bzImage',
-        '-append',
-        'console=ttyS0 nokaslr',
-        '-display',
-        'none',
-        '-serial',
-        'stdio',
-      ],
+      args: qemuLaunchArgs('${workspaceFolder}/bzImage'),
     },
   },
 ];

@@ -5,6 +5,30 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { attachSchema, launchSchema } from './config';
 
+/**
+ * QEMU's arguments in hvdbg's launch examples (the configuration snippet and the initial configuration
+ * the extension offers): TCG, `-cpu max` (AMD SVM, so the guest can run KVM), the kernel `kernel`, its
+ * console on QEMU's stdio (the Debug Console). Written once, here.
+ */
+export function qemuLaunchArgs(kernel: string): string[] {
+  return [
+    '-accel',
+    'tcg',
+    '-cpu',
+    'max',
+    '-m',
+    '512',
+    '-kernel',
+    kernel,
+    '-append',
+    'console=ttyS0 nokaslr',
+    '-display',
+    'none',
+    '-serial',
+    'stdio',
+  ];
+}
+
 export function debuggerContribution() {
   return {
     type: 'hvdbg',
@@ -45,22 +69,7 @@ export function debuggerContribution() {
           program: '^"\\${workspaceFolder}/${1:vmlinux}"',
           qemu: {
             path: 'qemu-system-x86_64',
-            args: [
-              '-accel',
-              'tcg',
-              '-cpu',
-              'max',
-              '-m',
-              '512',
-              '-kernel',
-              '${2:bzImage}',
-              '-append',
-              'console=ttyS0 nokaslr',
-              '-display',
-              'none',
-              '-serial',
-              'stdio',
-            ],
+            args: qemuLaunchArgs('${2:bzImage}'),
           },
         },
       },
