@@ -159,7 +159,8 @@ const validators = new Map<string, ValidateFunction>();
 
 function validatorOf(command: string): ValidateFunction | undefined {
   let validate = validators.get(command);
-  const schema = SCHEMAS[command];
+  // Own properties only: a client's command may be `constructor` or `__proto__`.
+  const schema = Object.hasOwn(SCHEMAS, command) ? SCHEMAS[command] : undefined;
   if (validate === undefined && schema !== undefined) {
     validate = ajv.compile(schema);
     validators.set(command, validate);
